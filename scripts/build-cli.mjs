@@ -1,10 +1,13 @@
-// Bundles the CLI into dist/cli.js (ESM). A single file keeps `ci-remediator` start-up short.
+// Bundles the CLI into dist/ (ESM, code-split): `dist/cli.js` holds what every command needs, and each
+// command's heavy dependencies (database drivers, ...) sit in chunks loaded only when that command runs,
+// which keeps `ci-remediator analyze` start-up short.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli.js',
+  entryPoints: { cli: 'src/cli/main.ts' },
+  outdir: 'dist',
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node22',

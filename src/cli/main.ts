@@ -1,0 +1,30 @@
+import { EXIT, processIO, type CliIO, type Command } from './io.ts';
+
+const USAGE = `Usage: ci-remediator <command> [options]
+
+Commands:
+  analyze [options] <file|-> ...   Explain why a CI job failed, and what a policy would do about it
+  help                             Show this help
+
+Run 'ci-remediator <command> --help' for a command's options.
+`;
+
+/** Commands load lazily: `analyze` must not pay for the database drivers that `audit` needs. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: async () => (await import('./commands/analyze.ts')).run,
+};
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    (name === undefined ? io.stderr : io.stdout).write(USAGE);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    io.stderr.write(`ci-remediator: unknown command '${name}'.\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const command = await load();
+  return command(rest, io);
+}
