@@ -1,0 +1,153 @@
+import { parseArgs } from 'node:util';
+import { analyzeLog } from '../../analysis/analyze-log.ts';
+import type { RemediationPolicy } from '../../api/remediation-policy.ts';
+import { CiRemediatorError, errorMessage, InputError } from '../../errors.ts';
+import { DEFAULT_POLICY, NO_MATCH_POLICY } from '../../policy/default-policy.ts';
+import { loadPolicyFile } from '../../policy/policy-loader.ts';
+import { selectPolicy } from '../../policy/policy-matcher.ts';
+import { reportJson, reportText } from '../analyze-report.ts';
+import { EXIT, type CliIO, type Command } from '../io.ts';
+import { openLog } from '../log-files.ts';
+import { colourEnabled, painter } from '../style.ts';
+
+const HELP = `Usage: ci-remediator analyze [options] <file|-> ...
+
+Explains why a CI job failed: the category, the key line and an excerpt with line numbers, risk,
+confidence, effort, the components involved, the proposed remediation, and the gate's decision under a
+RemediationPolicy. Secrets are redacted before anything is printed. '-' reads standard input.
+
+Options:
+  --json              One JSON object per input file, one per line
+  --policy FILE       Gate under the RemediationPolicy document(s) in FILE (YAML, as for kubectl apply)
+                      instead of the embedded default policy
+  --repo OWNER/NAME   The repository the log belongs to; chooses among the policies in --policy
+  --max-lines N       Upper bound on excerpt lines (default 60)
+  --max-bytes N       Upper bound on excerpt bytes (default 8192)
+  --color, --no-color Force colour on or off (default: on for a terminal, off when piped or NO_COLOR is set)
+  -h, --help          Show this help
+
+Exit status: 0 when every file was analyzed, 1 when any could not be, 2 for a bad command line.
+`;
+
+const REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+
+interface AnalyzeFlags {
+  json: boolean;
+  policies: RemediationPolicy[] | null;
+  policySource?: string;
+  repository?: string;
+  maxLines?: number;
+  maxBytes?: number;
+  colour: boolean;
+  files: string[];
+}
+
+export const run: Command = async (args, io) => {
+  let flags: AnalyzeFlags;
+  try {
+    const parsed = parseFlags(args, io);
+    if (parsed === 'help') {
+      io.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    flags = parsed;
+    if (flags.policySource !== undefined) flags.policies = await loadPolicyFile(flags.policySource);
+  } catch (error) {
+    io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
+    if (!(error instanceof CiRemediatorError)) io.stderr.write(`Run 'ci-remediator analyze --help' for usage.\n`);
+    return EXIT.usage;
+  }
+
+  let policy: RemediationPolicy;
+  try {
+    policy = choosePolicy(flags);
+  } catch (error) {
+    io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
+    return EXIT.usage;
+  }
+
+  const paint = painter(flags.colour);
+  let failures = 0;
+  let first = true;
+  for (const file of flags.files) {
+    try {
+      const source = await openLog(file, io.stdin);
+      const report = await analyzeLog(source, {
+        policy,
+        repository: flags.repository,
+        extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
+      });
+      if (flags.json) io.stdout.write(JSON.stringify(reportJson(file, report)) + '\n');
+      else io.stdout.write((first ? '' : '\n') + reportText(file, report, paint));
+    } catch (error) {
+      failures += 1;
+      // Fail closed: an error (redaction included) prints the file and the reason, never a partial excerpt.
+      const message = fileErrorMessage(file, error);
+      if (flags.json) io.stdout.write(JSON.stringify({ file, error: message }) + '\n');
+      else io.stderr.write(`${paint('red', 'error')} ${message}\n`);
+    }
+    first = false;
+  }
+  return failures > 0 ? EXIT.failed : EXIT.ok;
+};
+
+function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      policy: { type: 'string' },
+      repo: { type: 'string' },
+      'max-lines': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      color: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length === 0) throw new Error('no log file given (use - for standard input)');
+  if (positionals.filter((p) => p === '-').length > 1) throw new Error("standard input ('-') can be read only once");
+  if (values.repo !== undefined && !REPOSITORY.test(values.repo)) {
+    throw new Error(`invalid repository '${values.repo}'. Expected {owner}/{repo}.`);
+  }
+  const colour = values['no-color'] ? false : values.color ? true : colourEnabled(io.stdout, io.env);
+  return {
+    json: values.json,
+    policies: null,
+    policySource: values.policy,
+    repository: values.repo,
+    maxLines: positiveInteger('--max-lines', values['max-lines'], 10_000),
+    maxBytes: positiveInteger('--max-bytes', values['max-bytes'], 16 * 1024 * 1024),
+    colour,
+    files: positionals,
+  };
+}
+
+function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) {
+    throw new Error(`invalid ${flag} '${value}'. Expected a whole number from 1 to ${max}.`);
+  }
+  return n;
+}
+
+/**
+ * Without --policy the embedded default governs. With a policy file, --repo picks the most specific match
+ * (no match: the documented safe default, approval required); a single policy applies as it is.
+ */
+function choosePolicy(flags: AnalyzeFlags): RemediationPolicy {
+  if (flags.policies === null) return DEFAULT_POLICY;
+  if (flags.repository !== undefined) return selectPolicy(flags.policies, flags.repository)?.policy ?? NO_MATCH_POLICY;
+  const [only, ...others] = flags.policies;
+  if (only !== undefined && others.length === 0) return only;
+  throw new InputError(`${flags.policySource} holds ${flags.policies.length} policies; give --repo OWNER/NAME to choose one`);
+}
+
+function fileErrorMessage(file: string, error: unknown): string {
+  const message = errorMessage(error);
+  return message.startsWith(file) ? message : `${file}: ${message}`;
+}
