@@ -109,7 +109,8 @@ export function Duration(bounds: { min: string; max: string }) {
     .refine(
       (text) => {
         const ms = parseDuration(text);
-        return ms !== undefined && ms >= min && ms <= max;
+        // Not a duration at all is the pattern's message; saying "out of range" too would only confuse.
+        return ms === undefined || (ms >= min && ms <= max);
       },
       { error: `must be between ${bounds.min} and ${bounds.max}` },
     );
@@ -152,46 +153,58 @@ export const Condition = z.strictObject({
 });
 export type Condition = z.infer<typeof Condition>;
 
+/** One problem in a document: where (a path into the input) and what, as a sentence about the user's value. */
+export interface IssueDetail {
+  path: PropertyKey[];
+  message: string;
+}
+
 /**
- * Human sentences for zod issues, one per issue, each starting with the field path
- * (`spec.approval.timeout: must be …`). Zod's own messages name types, not the user's value; a person
- * fixing a YAML file wants to see what they wrote, so the value at the path is quoted from `input`.
+ * Human sentences for zod issues. Zod's own messages name types, not the user's value; a person fixing a
+ * YAML file wants to see what they wrote, so the value at the path is quoted from `input`. An unknown-field
+ * issue becomes one detail per field, with the field in the path.
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+export function issueDetails(issues: readonly z.core.$ZodIssue[], input: unknown): IssueDetail[] {
   return issues.flatMap((issue) => describeIssue(issue, input));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
-  const at = (path: readonly PropertyKey[]): string => formatPath(path) || '(document)';
+/** `spec.approval.timeout: must be …`, one line per problem. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  return issueDetails(issues, input).map((detail) => `${formatPath(detail.path) || '(document)'}: ${detail.message}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): IssueDetail[] {
+  const path = [...issue.path];
+  const at = (message: string): IssueDetail[] => [{ path, message }];
   const value = valueAt(input, issue.path);
   const got = value === undefined || (typeof value === 'object' && issue.code === 'custom') ? '' : ` (got ${show(value)})`;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`);
+      return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown field' }));
     case 'invalid_type':
-      if (value === undefined) return [`${at(issue.path)}: is required`];
-      return [`${at(issue.path)}: must be ${article(issue.expected)}${got}`];
+      if (value === undefined) return at('is required');
+      return at(`must be ${article(issue.expected)}${got}`);
     case 'too_big':
     case 'too_small': {
       const limit = issue.code === 'too_big' ? issue.maximum : issue.minimum;
       const word = issue.code === 'too_big' ? (issue.inclusive ? 'at most' : 'less than') : issue.inclusive ? 'at least' : 'more than';
       if (issue.origin === 'string') {
         const length = typeof value === 'string' ? ` (got ${value.length})` : '';
-        return [`${at(issue.path)}: must be ${word} ${String(limit)} characters long${length}`];
+        return at(`must be ${word} ${String(limit)} characters long${length}`);
       }
       if (issue.origin === 'array' || issue.origin === 'set') {
         const count = Array.isArray(value) ? ` (got ${value.length})` : '';
-        return [`${at(issue.path)}: must have ${word} ${String(limit)} ${Number(limit) === 1 ? 'entry' : 'entries'}${count}`];
+        return at(`must have ${word} ${String(limit)} ${Number(limit) === 1 ? 'entry' : 'entries'}${count}`);
       }
-      return [`${at(issue.path)}: must be ${word} ${String(limit)}${got}`];
+      return at(`must be ${word} ${String(limit)}${got}`);
     }
     case 'invalid_value':
-      return [`${at(issue.path)}: must be ${issue.values.length === 1 ? show(issue.values[0]) : `one of ${issue.values.map(show).join(', ')}`}${got}`];
+      return at(`must be ${issue.values.length === 1 ? show(issue.values[0]) : `one of ${issue.values.map(show).join(', ')}`}${got}`);
     case 'not_multiple_of':
-      return [`${at(issue.path)}: must be a multiple of ${String(issue.divisor)}${got}`];
+      return at(`must be a multiple of ${String(issue.divisor)}${got}`);
     default:
       // invalid_format and custom carry the messages we wrote in the schemas.
-      return [`${at(issue.path)}: ${issue.message}${got}`];
+      return at(`${issue.message}${got}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { describeIssues, GROUP_VERSION } from '../api/common.ts';
+import { formatPath, GROUP_VERSION, issueDetails } from '../api/common.ts';
 import { REMEDIATION_POLICY_KIND, RemediationPolicy } from '../api/remediation-policy.ts';
 import { errorMessage, PolicyError } from '../errors.ts';
 
@@ -46,6 +46,9 @@ export function parsePolicyDocuments(text: string, sourceName: string): Remediat
   }
 
   const policies: RemediationPolicy[] = [];
+  // Every document is checked and every problem reported at once: fixing a file one error per run is tedious.
+  const problems: string[] = [];
+  const causes: unknown[] = [];
   const seen = new Map<string, number>();
   let nonEmpty = 0;
   list.forEach((document, index) => {
@@ -53,48 +56,56 @@ export function parsePolicyDocuments(text: string, sourceName: string): Remediat
     const syntax = document.errors[0];
     if (syntax !== undefined) {
       const where = syntax.linePos?.[0] ?? lineCounter.linePos(syntax.pos[0]);
-      throw new PolicyError(
-        `${sourceName}: line ${where.line}, column ${where.col}: YAML syntax error: ${firstLine(syntax.message)}`,
-        { cause: syntax },
-      );
+      problems.push(`${sourceName}: line ${where.line}, column ${where.col}: YAML syntax error: ${firstLine(syntax.message)}`);
+      causes.push(syntax);
+      nonEmpty++;
+      return;
     }
-    if (document.contents === null) return;
+    const data: unknown = document.toJS({ maxAliasCount: 100 });
+    // `---` followed by nothing (kustomize and helm output end that way) is an empty document, not an error.
+    if (data === null || data === undefined) return;
     nonEmpty++;
 
-    const data: unknown = document.toJS({ maxAliasCount: 100 });
     const label = `${sourceName}: document ${number}`;
-    const line = lineOf(document, [], lineCounter);
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-      throw new PolicyError(`${label}: expected a RemediationPolicy mapping, got ${Array.isArray(data) ? 'a list' : typeof data === 'string' ? 'a string' : String(data)} at line ${line}`);
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      const got = Array.isArray(data) ? 'a list' : typeof data === 'string' ? 'a string' : String(data);
+      problems.push(`${label}: expected a RemediationPolicy mapping, got ${got} at line ${lineOf(document, [], lineCounter)}`);
+      return;
     }
     const record = data as Record<string, unknown>;
     if (record['kind'] !== REMEDIATION_POLICY_KIND) {
       const kind = typeof record['kind'] === 'string' ? `kind ${record['kind']}` : 'no kind';
-      throw new PolicyError(
-        `${label} (${kind}): is not a RemediationPolicy; a policy file holds only ${GROUP_VERSION} RemediationPolicy documents (line ${lineOf(document, ['kind'], lineCounter)})`,
+      problems.push(
+        `${label} (${kind}): is not a RemediationPolicy; a policy file holds only ${GROUP_VERSION} RemediationPolicy documents at line ${lineOf(document, ['kind'], lineCounter)}`,
       );
+      return;
     }
 
     const name = nameOf(record);
     const prefix = `${label} (RemediationPolicy${name === undefined ? '' : ` "${name}"`})`;
     const result = RemediationPolicy.safeParse(data);
     if (!result.success) {
-      const lines = result.error.issues.flatMap((issue) =>
-        describeIssues([issue], data).map((text) => `${prefix}: ${text} at line ${lineOf(document, issue.path, lineCounter)}`),
-      );
-      throw new PolicyError(lines.join('\n'), { cause: result.error });
+      for (const detail of issueDetails(result.error.issues, data)) {
+        problems.push(`${prefix}: ${formatPath(detail.path) || '(document)'}: ${detail.message} at line ${lineOf(document, detail.path, lineCounter)}`);
+      }
+      causes.push(result.error);
+      return;
     }
 
     const policy = result.data;
     const key = `${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new PolicyError(`${prefix}: is defined twice (first in document ${first})`);
+      problems.push(`${prefix}: is defined twice (first in document ${first}) at line ${lineOf(document, ['metadata', 'name'], lineCounter)}`);
+      return;
     }
     seen.set(key, number);
     policies.push(deepFreeze(policy));
   });
 
+  if (problems.length > 0) {
+    throw new PolicyError(problems.join('\n'), { cause: causes.length === 1 ? causes[0] : causes.length > 1 ? causes : undefined });
+  }
   if (nonEmpty === 0) {
     throw new PolicyError(`${sourceName}: is empty; expected at least one RemediationPolicy document`);
   }
@@ -119,16 +130,15 @@ function lineOf(document: Document.Parsed, path: readonly PropertyKey[], lineCou
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
       if (pair === undefined) break;
+      // The key's line: for `riskThreshold: 150` it is the value's line too, and for a nested block it is
+      // the line that names the field.
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;
-      // A key with an empty value (`spec:`) has no node of its own; its key is the best place to point.
-      if (node !== null && rangeStart(node) !== undefined && !isScalar(pair.key)) offset = rangeStart(node) ?? offset;
-      if (isScalar(node)) offset = rangeStart(node) ?? offset;
     } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment];
+      const item: unknown = node.items[segment];
       if (item === undefined) break;
-      node = item;
       offset = rangeStart(item) ?? offset;
+      node = item;
     } else {
       break;
     }

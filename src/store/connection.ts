@@ -1,0 +1,111 @@
+import { mkdir } from 'node:fs/promises';
+import knexFactory, { type Knex } from 'knex';
+import { StoreError, StoreQueryError, StoreUnavailableError, StoreVersionError } from './errors.ts';
+import { BundledMigrationSource, MIGRATIONS, MIGRATIONS_TABLE } from './migrations/index.ts';
+import type { StoreConfig } from './store-config.ts';
+
+/**
+ * Opens a knex instance on the configured engine. Both engines speak PostgreSQL's dialect (knex's `pg`
+ * client and knex-pglite, which subclasses it), so everything above this file is engine-agnostic.
+ */
+export async function connect(config: StoreConfig): Promise<Knex> {
+  if (config.engine === 'postgres') {
+    return knexFactory({
+      client: 'pg',
+      connection: {
+        connectionString: config.url,
+        application_name: config.applicationName,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        keepAlive: true,
+      },
+      // min 0: an idle CLI or operator holds no sessions the server might reap.
+      pool: { min: 0, max: config.poolMax },
+      acquireConnectionTimeout: config.connectTimeoutMs + 5_000,
+    });
+  }
+  if (config.dataDir !== null) {
+    try {
+      await mkdir(config.dataDir, { recursive: true });
+    } catch (error) {
+      throw new StoreUnavailableError(`Cannot create the embedded store directory ${config.dataDir}: ${reasonOf(error)}`, { cause: error });
+    }
+  }
+  // Loaded only here so a PostgreSQL deployment never pays for the WASM build.
+  const { default: ClientPglite } = await import('knex-pglite');
+  return knexFactory({
+    client: ClientPglite,
+    dialect: 'postgres',
+    connection: config.dataDir === null ? {} : { filename: config.dataDir },
+  });
+}
+
+/** Brings the schema to this build's latest migration, refusing a schema from a newer build. */
+export async function migrateToLatest(knex: Knex, where: string): Promise<void> {
+  await refuseNewerSchema(knex, where);
+  try {
+    await knex.migrate.latest({ migrationSource: new BundledMigrationSource(), tableName: MIGRATIONS_TABLE });
+  } catch (error) {
+    // A newer replica may have migrated between our check and knex's; say so rather than "corrupt".
+    await refuseNewerSchema(knex, where);
+    throw error;
+  }
+}
+
+async function refuseNewerSchema(knex: Knex, where: string): Promise<void> {
+  if (!(await knex.schema.hasTable(MIGRATIONS_TABLE))) return;
+  const rows: Array<{ name: string }> = await knex(MIGRATIONS_TABLE).select('name').orderBy('id');
+  const known = new Set(MIGRATIONS.map((migration) => migration.name));
+  const unknown = rows.map((row) => row.name).filter((name) => !known.has(name));
+  if (unknown.length === 0) return;
+  const latest = MIGRATIONS.at(-1)?.name ?? '(none)';
+  throw new StoreVersionError(
+    `The store at ${where} was migrated by a newer ci-remediator: it has migration ${unknown.map((n) => `'${n}'`).join(', ')}, ` +
+      `which this version (latest migration '${latest}') does not know. Upgrade ci-remediator, or point it at another database.`,
+    unknown,
+  );
+}
+
+// Connection-level failures: the server is not there, refused us, or went away (class 08, admin shutdown
+// 57P01 as sent by pg_terminate_backend, crash 57P02, starting up 57P03, too many connections 53300,
+// missing database 3D000, authentication 28xxx).
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  '57P01', '57P02', '57P03', '53300', '3D000', '28P01', '28000',
+]);
+const UNAVAILABLE_MESSAGES =
+  /connection terminated|connection (?:is )?closed|connection ended|timeout acquiring a connection|timeout exceeded when trying to connect|encountered a connection error|not queryable|pglite is closed|server closed the connection/i;
+
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof AggregateError && error.errors.some(isUnavailable)) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
+  return error.cause !== undefined && error.cause !== error && isUnavailable(error.cause);
+}
+
+/**
+ * Turns whatever a driver threw into a StoreError naming where the store is. Our own errors pass through.
+ * `secret` (the URL's password) is scrubbed from the reason, in case a driver ever echoes it.
+ */
+export function toStoreError(error: unknown, where: string, doing: string, secret?: string): StoreError {
+  if (error instanceof StoreError) return error;
+  let reason = reasonOf(error);
+  if (secret) reason = reason.split(secret).join('***');
+  if (isUnavailable(error)) {
+    return new StoreUnavailableError(`The store at ${where} is unavailable (${doing}): ${reason}`, { cause: error });
+  }
+  return new StoreQueryError(`The store at ${where} rejected ${doing}: ${reason}`, { cause: error });
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return [...new Set(error.errors.map(reasonOf))].join('; ');
+  }
+  if (error instanceof Error) {
+    // knex prefixes the SQL to the driver's message; the SQL is noise to a user reading why it failed.
+    const message = error.message.includes(' - ') ? error.message.slice(error.message.lastIndexOf(' - ') + 3) : error.message;
+    return message || (error as { code?: string }).code || error.name;
+  }
+  return String(error);
+}
