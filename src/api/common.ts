@@ -64,7 +64,7 @@ export const RepositoryPattern = z
   .string()
   .min(3)
   .max(140)
-  .regex(/^[A-Za-z0-9*?\[\]{},._-]+\/[A-Za-z0-9*?\[\]{},._-]+$/, {
+  .regex(/^[A-Za-z0-9*?[\]{},._-]+\/[A-Za-z0-9*?[\]{},._-]+$/, {
     error: "must be a repository glob as {owner}/{name}, e.g. 'acme/web', 'acme/*' or '*/*'",
   });
 export type RepositoryPattern = z.infer<typeof RepositoryPattern>;
@@ -242,4 +242,13 @@ function show(value: unknown): string {
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'a mapping';
   return String(value);
+}
+
+/** Parsed documents are shared (every gate call reads the same policy); frozen, a mutation is an error, not a bug. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -72,7 +72,7 @@ export const PolicyAnalysis = z.strictObject({
     .string()
     .min(1)
     .max(128)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, { error: "must be a model name such as 'gpt-4.1-mini'" })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, { error: "must be a model name such as 'gpt-4.1-mini'" })
     .optional(),
   /** Bounds what one analysis may send to the model (excerpt plus tool results). */
   maxInputTokens: z.number().int().min(1000).max(200_000).default(16_000),
@@ -110,6 +110,7 @@ export const PolicyNotifications = z.strictObject({
 export type PolicyNotifications = z.infer<typeof PolicyNotifications>;
 
 const RISK = z.number().int().min(0).max(100);
+const isRisk = (value: unknown): boolean => RISK.safeParse(value).success;
 
 export const RemediationPolicySpec = z
   .strictObject({
@@ -131,7 +132,8 @@ export const RemediationPolicySpec = z
     /** Nothing automatic while suspended; records are still analyzed and gated (and blocked). */
     suspend: z.boolean().default(false),
   })
-  .refine((spec) => spec.riskCeiling >= spec.riskThreshold, {
+  // Only compares two valid values: an out-of-range threshold is already reported on its own field.
+  .refine((spec) => !isRisk(spec.riskThreshold) || !isRisk(spec.riskCeiling) || spec.riskCeiling >= spec.riskThreshold, {
     path: ['riskCeiling'],
     error: (issue) => `must be at least riskThreshold ${String((issue.input as { riskThreshold?: unknown }).riskThreshold)}`,
   })

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { formatPath, GROUP_VERSION, issueDetails } from '../api/common.ts';
+import { deepFreeze, formatPath, GROUP_VERSION, issueDetails } from '../api/common.ts';
 import { REMEDIATION_POLICY_KIND, RemediationPolicy } from '../api/remediation-policy.ts';
 import { errorMessage, PolicyError } from '../errors.ts';
 
@@ -100,6 +100,7 @@ export function parsePolicyDocuments(text: string, sourceName: string): Remediat
       return;
     }
     seen.set(key, number);
+    // Loaded policies are shared by every gate call; freezing turns an accidental mutation into an error.
     policies.push(deepFreeze(policy));
   });
 
@@ -153,13 +154,4 @@ function rangeStart(node: unknown): number | undefined {
 
 function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? message;
-}
-
-/** Loaded policies are shared by every gate call; freezing turns an accidental mutation into an error. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
