@@ -5,6 +5,12 @@
 import type { NormalizedLine } from './log-normalizer.ts';
 
 /**
+ * Runs on raw lines, where a runner timestamp or an ANSI colour code may come before the text: a line start
+ * is also "after a space or after the `m` that ends a colour code".
+ */
+const LS = '(^|[ m])';
+
+/**
  * The prefilter, as POSIX ERE sources matched case-insensitively, so `grep -E -i` can run exactly the same
  * patterns (bench/throughput.ts does). Broad on purpose: a miss here is a miss for good, a false hit costs
  * one scoring call.
@@ -25,7 +31,7 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   'exit (code|status)',
   'non-zero',
   '\\*\\*\\*',
-  '^ *\\*\\* ',
+  LS + ' *\\*\\* ',
   'not (found|installed|defined|ok)',
   'no such',
   'cannot|can.t|could not|couldn.t|unable to',
@@ -38,12 +44,14 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   'went wrong',
   'violation|offen[cs]e|problems? ',
   'reformat',
+  LS + 'diff --git |^--- a/',
   'no output has been received',
-  '^ *[0-9]+\\) ',
-  '^_{3,} ',
-  '^E {2,}',
-  '\u25cf |\u2715|\u2716|\u2717|\u2718|\u00d7 ',
-  '^[^ :]+\\.[a-z0-9]+:[0-9]+:',
+  LS + ' *[0-9]+\\) ',
+  LS + '_{3,} ',
+  LS + 'E {2,}',
+  '\u25cf |\u2715|\u2716|\u2717|\u2718|\u00d7 |\u274c',
+  LS + '(failure|error):$',
+  LS + '[^ :]+\\.[a-z0-9]+:[0-9]+:',
 ]);
 
 /** One alternation compiled once: V8 scans a line once instead of once per pattern. */
@@ -72,6 +80,7 @@ const NOISE: readonly RegExp[] = [
   /\bno (?:errors?|failures?|problems?)\b/i,
   /^\s*(?:[$+>] )?(?:\S*\/)?(?:gcc|g\+\+|cc|c\+\+|clang\+*|ld|libtool|ccache|x86_64-\S+-gcc)\s/,
   /^\s*(?:ok|pass(?:ed)?|✓|✔|√)\b/i,
+  /\bOK(?: \([\d.]+m?s\))?$/,
   /\b(?:expected|expect)\b.*\b(?:pass|success|ok)\b/i,
   /^\s*(?:downloading|downloaded|installing|collecting|requirement already|fetching|resolving|compiling|building|linking|checking|creating|copying|unpacking|setting up|selecting|preparing|processing|running|using|loaded|get:\d|hit:\d|ign:?\d?)\b/i,
 ];
@@ -80,7 +89,7 @@ const RULES: readonly Rule[] = [
   // Runner-level causes: the step's own output may end abruptly, so these explain the failure by themselves.
   { pattern: /has exceeded the maximum execution time|no output has been received in the last|the job exceeded the maximum time limit/i, score: 95, kind: 'timeout' },
   { pattern: /the runner has received a shutdown signal|lost communication with the server|the operation was canceled/i, score: 70, kind: 'cancelled' },
-  { pattern: /toomanyrequests|rate limit(?:ed| exceeded)?|you have reached your pull rate limit/i, score: 85, kind: 'rate-limit' },
+  { pattern: /toomanyrequests|rate limit exceeded|you have reached your pull rate limit|429 too many requests/i, score: 85, kind: 'rate-limit' },
   // Exit codes mark the failing step; the cause is usually above them.
   { pattern: /^the command ".*" exited with [1-9]\d*\.?$/i, score: 30, kind: 'exit-code', effect: 'failed' },
   { pattern: /^the command ".*" exited with 0\.?$/i, score: 0, kind: 'exit-code', effect: 'passed' },
@@ -90,24 +99,31 @@ const RULES: readonly Rule[] = [
   { pattern: /\b(?:exit(?:ed)? (?:with )?(?:code|status)|returned non-zero exit status|exited with) [1-9]\d*\b/i, score: 35, kind: 'exit-code' },
   { pattern: /\berror: job failed\b|\bcommand failed\b|\bfailed with exit code\b/i, score: 45, kind: 'exit-code' },
   // Test runners: the failing test's name and its assertion are the best explanation there is.
-  { pattern: /^\s*(?:--- FAIL:|FAIL:?\s|FAILED\s|not ok \d)|\[FAIL(?:ED)?\]|\*\*\* FAILED \*\*\*|<<< (?:FAILURE|ERROR)!|\bFAILED \S+::/, score: 85, kind: 'test-failure' },
-  { pattern: /^\s*(?:●|✕|✖|✗|✘|×) \S/, score: 85, kind: 'test-failure' },
-  { pattern: /^\s*\d+\) \S.*(?:test|spec|should|it |when |\(|::|#|:$)/i, score: 70, kind: 'test-failure' },
-  { pattern: /^_{3,} \S.*\S _{3,}$/, score: 80, kind: 'test-failure' },
+  { pattern: /^\s*(?:--- FAIL:|FAIL:?\s|not ok \d)|\bfailed on line \d|\[FAIL(?:ED)?\]|\*\*\* FAILED \*\*\*|<<< (?:FAILURE|ERROR)!|\bFAILED \S+::/, score: 85, kind: 'test-failure' },
+  { pattern: /^\s*\d+\) \S.*:$|^_{3,} \S.*\S _{3,}$|^(?:Failure|Error):$/, score: 90, kind: 'test-failure' },
+  { pattern: /^\s*(?:●|✕|✖|✗|✘|×)\s*\S|❌\s*\S/, score: 85, kind: 'test-failure' },
+  { pattern: /\b(?:build|tests?|suites?|job|run|task)\s+(?:FAILED|failed)\b/i, score: 55, kind: 'test-summary' },
+  { pattern: /\S.*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/, score: 80, kind: 'test-failure' },
+  { pattern: /^\s*\d+\) \S.*(?:test|spec|should|it |when |\(|::|#|:$)/i, score: 85, kind: 'test-failure' },
   { pattern: /failed asserting|assertion(?:error| failed| error)|\bassert(?:ionerror|_\w+)?\b.*(?:failed|error|!=|==)|expected .* (?:got|but (?:was|got|received)|to (?:be|equal|have|contain))|\bexpected:? .*\bactual\b|XCTAssert\w* failed/i, score: 75, kind: 'assertion' },
-  { pattern: /^\s*(?:tests?|specs?|examples?)\b.*\b[1-9]\d* (?:failed|failures?|failing|errors?)\b|\b[1-9]\d* (?:failed|failing|failures?)\b|^FAILURES!|^\s*failures?:\s*$/i, score: 55, kind: 'test-summary' },
+  { pattern: /^\s*(?:tests?|specs?|examples?)\b.*\b[1-9]\d* (?:failed|failures?|failing|errors?)\b|\b[1-9]\d* (?:failed|failing|failures?|errors?|problems?|broken)\b|\(\d+\) errors?\b|^FAILURES!|^\s*failures?:\s*$|failing due to -werror|one or more tests failed/i, score: 55, kind: 'test-summary' },
   { pattern: /^E {2,}\S/, score: 60, kind: 'assertion' },
+  // Package managers and dependency resolution say what they could not get; compilers reuse some words.
+  { pattern: /^\s*\[ERROR\]|^FAILURE: |^\* What went wrong|^BUILD FAILED|could not (?:resolve|find|transfer|download|fetch|get|connect|install|open|read|load)|packagesnotfounderror|no matching distribution|unable to locate package|could not find a version|failed to (?:download|fetch|resolve|install|build|compile|load|connect|run|open|read|start|execute|create|find|parse)/i, score: 70, kind: 'package-manager' },
   // Compilers and linters, in the `path:line[:col]: severity: message` shape most of them share.
   { pattern: /^\S+:\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\]| [A-Z]{2,}\d+|:? [A-Z]+\d{3,})\b|^\S+\(\d+,\d+\): error\b|\berror: (?:cannot|could not|undefined|expected|use of|no member|unknown|unresolved|mismatched|type)/i, score: 90, kind: 'compiler' },
-  { pattern: /^\S+\.[a-z0-9]+:\d+(?::\d+)?:? (?!warning|note|info)\S/i, score: 50, kind: 'diagnostic' },
+  { pattern: /^\S+\.[a-z0-9]+:\d+:\d+:? (?!warning|note|info)\S/i, score: 80, kind: 'compiler' },
+  { pattern: /^\S+\.[a-z0-9]+:\d+:? (?!warning|note|info)\S/i, score: 50, kind: 'diagnostic' },
   // Package managers and dependency resolution.
+  { pattern: /^npm ERR! (?:code ELIFECYCLE|errno \d|Exit status|Failed at the|Test failed|This is probably not a problem|A complete log)|^npm ERR! [\w@/.-]+ \S+: `|recipe for target .* failed/i, score: 30, kind: 'exit-code' },
   { pattern: /^npm ERR! (?:code|errno|(?:[a-z]+ )?(?:error|missing|404|E\d+|notarget|enoent|peer|could not)|Cannot|\d{3})/i, score: 80, kind: 'package-manager' },
   { pattern: /^npm ERR!|^(?:yarn|pnpm) (?:error|ERR)|^error (?:an unexpected error|couldn't find|command failed)/i, score: 45, kind: 'package-manager' },
-  { pattern: /^\s*\[ERROR\]|^FAILURE: |^\* What went wrong|^BUILD FAILED|could not (?:resolve|find|transfer|download|fetch|get|connect|install|open|read|load|locate)|packagesnotfounderror|no matching distribution|unable to locate package|could not find a version|failed to (?:download|fetch|resolve|install|build|compile|load|connect|run|open|read|start|execute|create|find|parse)/i, score: 70, kind: 'package-manager' },
   // Exceptions and crashes: the first line names what went wrong; the frames below are context.
   { pattern: /^traceback \(most recent call last\)|\bpanicked at\b|^panic: |^\s*\*\* \([\w.]+\)|exception in thread|unhandled (?:exception|rejection)|^uncaught |segmentation fault|core dumped|stack overflow|out of memory|^killed$|^fatal:|^\s*fatal error\b/i, score: 80, kind: 'exception' },
   { pattern: /^\s*(?:[\w$]+[.:]{1,2})*[\w$]*(?:Error|Exception|Failure|Fault)(?::|$| \(| thrown\b)/, score: 75, kind: 'exception' },
   { pattern: /\*\* .*\b(?:crashed|error|exit|terminat)/i, score: 60, kind: 'exception' },
+  // A check that prints a diff (formatting, generated files, snapshots) fails on what the diff shows.
+  { pattern: /^diff --git |^--- a\/\S/, score: 45, kind: 'diff' },
   // Environment: missing tools, files, permissions, network.
   { pattern: /command not found|no such file or directory|not installed|permission denied|is not recognized as|connection (?:refused|reset|timed out)|could not resolve host|name or service not known|temporary failure in name resolution|network is unreachable|ssl|certificate verify failed|timed out|read ?timeout/i, score: 60, kind: 'environment' },
   // Generic wording, weakest first in meaning but still evidence.

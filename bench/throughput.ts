@@ -1,0 +1,64 @@
+/**
+ * Streaming extraction speed and memory on a large log built from real ones, beside `grep -E -c -i` with the
+ * same prefilter patterns over the same file. Usage: node bench/throughput.ts [--data PATH] [--size-mb N]
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { SIGNAL_PATTERNS } from '../src/logs/signal-patterns.ts';
+import { datasetPath, readLogChunks, repoRoot } from './lib/logchunks.ts';
+
+const args = process.argv.slice(2);
+const sizeFlag = args.indexOf('--size-mb');
+const targetBytes = (sizeFlag === -1 ? 220 : Number(args[sizeFlag + 1])) * 1024 * 1024;
+const benchDir = join(repoRoot(), '.bench');
+const file = join(benchDir, `throughput-${Math.round(targetBytes / 1024 / 1024)}mb.log`);
+
+if (!existsSync(file) || statSync(file).size < targetBytes) await buildLog();
+const size = statSync(file).size;
+const mb = size / 1024 / 1024;
+console.log(`throughput benchmark: ${file} (${mb.toFixed(0)} MB)`);
+
+// grep first, so both read a file the page cache already holds after the build.
+const pattern = SIGNAL_PATTERNS.join('|');
+const grepStart = performance.now();
+const grep = spawnSync('grep', ['-E', '-c', '-i', pattern, file], { encoding: 'utf8' });
+const grepSeconds = (performance.now() - grepStart) / 1000;
+if (grep.status !== 0 && grep.status !== 1) throw new Error(`grep failed: ${grep.stderr}`);
+
+const worker = spawnSync(process.execPath, [join(repoRoot(), 'bench', 'lib', 'throughput-worker.ts'), file], {
+  encoding: 'utf8',
+  maxBuffer: 1024 * 1024,
+});
+if (worker.status !== 0) throw new Error(`worker failed: ${worker.stderr}`);
+const result = JSON.parse(worker.stdout.trim().split('\n').pop()!) as {
+  seconds: number;
+  bytes: number;
+  lines: number;
+  maxRssBytes: number;
+  keyLine: number | null;
+};
+
+console.log(`  extractFromStream: ${result.seconds.toFixed(2)} s, ${(mb / result.seconds).toFixed(0)} MB/s, ${result.lines} lines, peak RSS ${(result.maxRssBytes / 1024 / 1024).toFixed(0)} MB`);
+console.log(`  grep -E -c -i (${SIGNAL_PATTERNS.length} patterns, LANG=${process.env.LANG ?? process.env.LC_ALL ?? 'unset'}): ${grepSeconds.toFixed(2)} s, ${(mb / grepSeconds).toFixed(0)} MB/s, ${grep.stdout.trim()} matching lines`);
+console.log(`  ratio extract/grep: ${(result.seconds / grepSeconds).toFixed(2)}x (target <= 3x), peak RSS target < 150 MB`);
+
+/** Concatenates the dataset's logs, over and over, until the file reaches the target size. */
+async function buildLog(): Promise<void> {
+  mkdirSync(benchDir, { recursive: true });
+  const logs: string[] = [];
+  for await (const record of readLogChunks(datasetPath(args))) logs.push(record.log);
+  const out = createWriteStream(file);
+  let written = 0;
+  while (written < targetBytes) {
+    for (const log of logs) {
+      const chunk = Buffer.from(log.endsWith('\n') ? log : `${log}\n`);
+      written += chunk.byteLength;
+      if (!out.write(chunk)) await once(out, 'drain');
+      if (written >= targetBytes) break;
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+}

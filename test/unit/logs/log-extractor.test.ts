@@ -1,0 +1,240 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { extractFromStream, extractFromText } from '../../../src/logs/log-extractor.ts';
+import { normalizeLine } from '../../../src/logs/log-normalizer.ts';
+import type { Extraction } from '../../../src/logs/types.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/logs/${name}`, import.meta.url));
+
+/** The excerpts as a line-number -> text map, to check numbers against the original file. */
+function excerptLines(extraction: Extraction): Map<number, string> {
+  const lines = new Map<number, string>();
+  for (const excerpt of extraction.excerpts) {
+    excerpt.text.split('\n').forEach((text, i) => lines.set(excerpt.startLine + i, text));
+    expect(excerpt.text.split('\n')).toHaveLength(excerpt.endLine - excerpt.startLine + 1);
+  }
+  return lines;
+}
+
+function allText(extraction: Extraction): string {
+  return extraction.excerpts.map((e) => e.text).join('\n');
+}
+
+async function* chunksOf(...parts: Array<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
+  for (const part of parts) yield part;
+}
+
+const ts = (n: number) => `2024-05-01T12:00:${String(n % 60).padStart(2, '0')}.1234567Z `;
+function ghaLog(body: string[], failedStep = 'Run npm test'): string {
+  const lines = [
+    '##[group]Runner Image',
+    'Image: ubuntu-22.04',
+    '##[endgroup]',
+    '##[group]Run actions/checkout@v4',
+    'with:',
+    '##[endgroup]',
+    'Syncing repository: acme/widgets',
+    `##[group]${failedStep}`,
+    'shell: /usr/bin/bash -e {0}',
+    '##[endgroup]',
+    ...body,
+    '##[error]Process completed with exit code 1.',
+    'Post job cleanup.',
+    'Cleaning up orphan processes',
+  ];
+  return lines.map((line, i) => ts(i) + line).join('\n') + '\n';
+}
+
+describe('extraction from GitHub Actions logs', () => {
+  it('shows the failing jest test, not only the exit code, and numbers lines as in the file', async () => {
+    const bytes = fixture('gha-npm-jest-failure.log');
+    const extraction = await extractFromStream(chunksOf(bytes.subarray(0, 1000), bytes.subarray(1000)));
+    const text = allText(extraction);
+    expect(text).toContain('● Cart › applies the discount once');
+    expect(text).toContain('Expected: 90');
+    expect(text).toContain('Received: 81');
+    const original = bytes.toString('utf8').split('\n');
+    expect(original[extraction.keyLine!.line - 1]).toContain('cart.test.ts');
+    for (const [line, shown] of excerptLines(extraction)) {
+      expect(normalizeLine(original[line - 1]!.replace(/\r$/, '')).text).toBe(shown);
+    }
+  });
+
+  it('explains a pytest failure that precedes ##[error]Process completed with exit code 1', () => {
+    const log = ghaLog([
+      '============================= test session starts ==============================',
+      'collected 12 items',
+      'tests/test_cart.py ....F.......                                          [100%]',
+      '=================================== FAILURES ===================================',
+      '_____________________________ test_applies_discount _____________________________',
+      '    def test_applies_discount():',
+      '>       assert cart.total() == 90',
+      'E       assert 81 == 90',
+      'tests/test_cart.py:14: AssertionError',
+      '=========================== short test summary info ============================',
+      'FAILED tests/test_cart.py::test_applies_discount - assert 81 == 90',
+      '========================= 1 failed, 11 passed in 0.42s =========================',
+    ], 'Run pytest');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toMatch(/test_applies_discount/);
+    expect(allText(extraction)).toContain('E       assert 81 == 90');
+    expect(extraction.keyLine?.text).not.toMatch(/Process completed/);
+  });
+
+  it('explains a go test failure', () => {
+    const log = ghaLog([
+      '=== RUN   TestParse',
+      '--- FAIL: TestParse (0.00s)',
+      '    parse_test.go:21: got "a", want "b"',
+      'FAIL',
+      'FAIL\tgithub.com/acme/widgets/parse\t0.012s',
+      'ok  \tgithub.com/acme/widgets/store\t0.020s',
+    ], 'Run go test ./...');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toBe('--- FAIL: TestParse (0.00s)');
+    expect(allText(extraction)).toContain('parse_test.go:21: got "a", want "b"');
+  });
+
+  it('explains a tsc error', () => {
+    const log = ghaLog([
+      '> widgets@1.4.0 build',
+      '> tsc -p .',
+      "src/cart.ts(42,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+    ], 'Run npm run build');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toContain('error TS2322');
+    expect(extraction.signals[0]?.kind).toBe('compiler');
+  });
+
+  it('prefers the real cause to noise that only looks like an error', () => {
+    const log = ghaLog([
+      'gcc -Wall -Werror -O2 -c src/error.c -o build/error.o',
+      'Compiled with 0 errors and 0 warnings',
+      'Failures: 0',
+      'warning: unused variable x',
+      'make: *** [Makefile:12: test] Error 2',
+    ], 'Run make test');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toBe('make: *** [Makefile:12: test] Error 2');
+    expect(extraction.signals.map((s) => s.text)).not.toContain('Failures: 0');
+  });
+
+  it.each([
+    ['gha-go-build-error.log', /undefined: lru\.NewWithTTL/, 'compiler'],
+    ['gha-pip-network-error.log', /Could not find a version that satisfies the requirement numpy/, 'package-manager'],
+    ['gha-docker-rate-limit.log', /toomanyrequests/, 'rate-limit'],
+    ['gha-timeout.log', /exceeded the maximum execution time/, 'timeout'],
+  ])('finds the cause in %s', async (name, pattern, kind) => {
+    const extraction = await extractFromStream(chunksOf(fixture(name)));
+    expect(extraction.keyLine?.text).toMatch(pattern);
+    expect(extraction.signals[0]?.kind).toBe(kind);
+  });
+
+  it('keeps the operation-was-canceled line in the excerpt of a timed-out job', () => {
+    const extraction = extractFromText(fixture('gha-timeout.log').toString('utf8'));
+    expect(allText(extraction)).toContain('The operation was canceled.');
+  });
+});
+
+describe('extraction bounds', () => {
+  const noisy = Array.from({ length: 400 }, (_, i) =>
+    i % 25 === 0 ? `FAIL test_${i} AssertionError: expected ${i} to equal ${i + 1}` : `line ${i} of ordinary output`,
+  ).join('\n');
+
+  it.each([
+    [10, 8192],
+    [60, 300],
+    [3, 100],
+  ])('stays within maxLines=%i and maxBytes=%i', (maxLines, maxBytes) => {
+    const extraction = extractFromText(noisy, { maxLines, maxBytes });
+    const lines = extraction.excerpts.reduce((sum, e) => sum + e.endLine - e.startLine + 1, 0);
+    const bytes = extraction.excerpts.reduce((sum, e) => sum + Buffer.byteLength(e.text) + 1, 0);
+    expect(extraction.excerpts.length).toBeGreaterThan(0);
+    expect(lines).toBeLessThanOrEqual(maxLines);
+    expect(bytes).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it('returns non-overlapping windows in file order', () => {
+    const extraction = extractFromText(noisy);
+    for (let i = 1; i < extraction.excerpts.length; i++) {
+      expect(extraction.excerpts[i]!.startLine).toBeGreaterThan(extraction.excerpts[i - 1]!.endLine + 1);
+    }
+  });
+});
+
+describe('awkward input', () => {
+  it('counts CRLF and carriage-return progress lines like the original file', () => {
+    const log = ['step one\r', 'Downloading 10%\r50%\r100%\r', 'compiling\r', 'error: linker failed\r', 'done\r'].join('\n');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine).toEqual({ line: 4, text: 'error: linker failed' });
+    const lines = excerptLines(extraction);
+    expect(lines.get(2)).toBe('100%');
+    expect(lines.get(4)).toBe('error: linker failed');
+    expect(extraction.stats.lines).toBe(5);
+  });
+
+  it('handles a 1 MB single line without a newline', async () => {
+    const line = `Error: ${'x'.repeat(1024 * 1024)}`;
+    const bytes = Buffer.from(line);
+    const extraction = await extractFromStream(chunksOf(bytes.subarray(0, 65536), bytes.subarray(65536)));
+    expect(extraction.stats).toEqual({ lines: 1, bytes: bytes.byteLength, truncatedLines: 1 });
+    expect(extraction.keyLine?.line).toBe(1);
+    expect(extraction.keyLine!.text.length).toBeLessThanOrEqual(2000);
+    expect(Buffer.byteLength(allText(extraction))).toBeLessThanOrEqual(8192);
+  });
+
+  it('reads through NUL bytes', () => {
+    const extraction = extractFromText('ok\n\0\0\0garbage\0\nfatal: repository not found\0\n');
+    expect(extraction.keyLine).toEqual({ line: 3, text: 'fatal: repository not found' });
+  });
+
+  it('replaces invalid UTF-8 and decodes characters split across chunks', async () => {
+    const euro = Buffer.from('€');
+    const extraction = await extractFromStream(
+      chunksOf(Buffer.from([0x6f, 0x6b, 0x0a, 0xff, 0xfe, 0x0a]), Buffer.from('error: price 5'), euro.subarray(0, 1), euro.subarray(1), Buffer.from(' rejected\n')),
+    );
+    expect(extraction.keyLine).toEqual({ line: 3, text: 'error: price 5€ rejected' });
+    expect(excerptLines(extraction).get(2)).toBe('\ufffd\ufffd');
+  });
+
+  it('keeps a last line that has no newline', () => {
+    const extraction = extractFromText('building\nnpm ERR! code E404');
+    expect(extraction.keyLine).toEqual({ line: 2, text: 'npm ERR! code E404' });
+    expect(extraction.stats.lines).toBe(2);
+  });
+
+  it('returns no key line and no excerpts for an empty log', async () => {
+    const extraction = await extractFromStream(chunksOf());
+    expect(extraction).toEqual({ keyLine: null, excerpts: [], signals: [], stats: { lines: 0, bytes: 0, truncatedLines: 0 } });
+    expect(extractFromText('').keyLine).toBeNull();
+  });
+
+  it('returns no key line for a log without any failure signal', () => {
+    const extraction = extractFromText('installing\nbuilding\nall good\n');
+    expect(extraction.keyLine).toBeNull();
+    expect(extraction.excerpts).toEqual([]);
+  });
+});
+
+describe('memory', () => {
+  it('stays bounded on a 300 MB stream', async () => {
+    const block = Buffer.from(
+      Array.from({ length: 1024 }, (_, i) =>
+        i % 97 === 0 ? `src/mod_${i}.c:${i}:3: error: unknown type name 'foo_${i}'` : `compiling unit ${i} ${'.'.repeat(900)}`,
+      ).join('\n') + '\n',
+    );
+    const total = 300 * 1024 * 1024;
+    let peakHeap = 0;
+    async function* generate(): AsyncGenerator<Uint8Array> {
+      for (let sent = 0; sent < total; sent += block.byteLength) {
+        yield block;
+        if ((sent / block.byteLength) % 16 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      }
+    }
+    const before = process.memoryUsage().heapUsed;
+    const extraction = await extractFromStream(generate());
+    expect(extraction.stats.bytes).toBeGreaterThanOrEqual(total);
+    expect(extraction.keyLine?.text).toMatch(/error: unknown type name/);
+    expect(peakHeap - before).toBeLessThan(96 * 1024 * 1024);
+  }, 60_000);
+});
