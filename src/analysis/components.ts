@@ -65,7 +65,9 @@ const IGNORED = [
   /(?:^|\/)\.gradle\/caches\//,
   /(?:^|\/)\.nuget\/packages\//,
   /(?:^|\/)hostedtoolcache\//,
-  /^(?:node:)?internal\//,
+  // Node's own modules; a bare `internal/` is Go's convention for private packages, so it is kept.
+  /^node:/,
+  /^internal\/(?:modules|process|main|timers|streams|bootstrap|async_hooks|child_process|event_target|test_runner|fs|url|util|vm)\//,
   /^\/(?:usr|opt|lib|System|Library|private|var|etc|snap|nix)\//,
   /^\/tmp\//,
   /^\/(?:home|Users)\/[^/]+\/(?:\.|Library\/|runners?\/)/,
@@ -102,9 +104,12 @@ const IGNORED_FRAMES: readonly RegExp[] = [
   /^\s*at (?:System|Microsoft|Xunit|NUnit)\.[\w.]+/,
 ];
 
+/** Lines that report success: a passing test file is not part of the failure, however near it printed. */
+const PASSING_LINE = /^\s*(?:PASS|ok|✓|✔|√)\s/;
+
 /** Components named in one line, in order of appearance. */
 export function componentsInLine(line: string): string[] {
-  if (IGNORED_FRAMES.some((rx) => rx.test(line))) return [];
+  if (PASSING_LINE.test(line) || IGNORED_FRAMES.some((rx) => rx.test(line))) return [];
   // file:// URLs (vscode, Kotlin) name local files; treat them as paths.
   const text = line.replace(/\bfile:\/\/\/?/g, '/').replace(/\bfile:(?=\/)/g, '');
   const found: Array<{ at: number; name: string }> = [];

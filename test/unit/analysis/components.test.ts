@@ -42,6 +42,16 @@ describe('components', () => {
     expect(extractComponents(lines)).toEqual([]);
   });
 
+  it("keeps Go's internal/ packages but drops Node's own internal modules", () => {
+    expect(componentsInLine('internal/store/postgres.go:87:15: undefined: pgx.ErrNoRowz')).toEqual(['internal/store/postgres.go']);
+    expect(componentsInLine('    at Module._compile (node:internal/modules/cjs/loader.js:1256:14)')).toEqual([]);
+    expect(componentsInLine('    at process.processTicksAndRejections (internal/process/task_queues.js:95:5)')).toEqual([]);
+  });
+
+  it('does not name files from lines that report success', () => {
+    expect(extractComponents(['PASS src/catalog/search.test.ts (5.12 s)', 'ok  \tgithub.com/acme/inv/pkg/api\t0.41s', 'FAIL src/cart/cart.test.ts'])).toEqual(['src/cart/cart.test.ts']);
+  });
+
   it('does not mistake URLs or domains for files', () => {
     expect(componentsInLine("fatal: unable to access 'https://github.com/vim/vim/index.html': Empty reply")).toEqual([]);
     expect(componentsInLine('curl: (6) Could not resolve host: cli-assets.heroku.com')).toEqual([]);

@@ -50,16 +50,24 @@ describe('ci-remediator analyze --json', () => {
     expect((jest!.gate as { decision: string }).decision).not.toBe('auto');
   });
 
-  it('proposes a re-run for a registry rate limit, auto-approved by the default policy, with the webhook redacted', async () => {
-    const path = `${EXAMPLES}/gha-docker-rate-limit.log`;
-    const run = await runCli(['analyze', '--json', path]);
-    const [docker] = jsonLines(run.stdout);
+  it('proposes a re-run for a registry rate limit, auto-approved by the default policy', async () => {
+    const [docker] = jsonLines((await runCli(['analyze', '--json', `${EXAMPLES}/gha-docker-rate-limit.log`])).stdout);
     expect(docker!.category).toBe('network_error');
     expect((docker!.proposedRemediation as { action: string }).action).toBe('rerun-failed-jobs');
     expect((docker!.gate as { decision: string }).decision).toBe('auto');
-    // The log echoes a Slack webhook URL; it must not survive in anything printed.
-    const secret = (await readFile(path, 'utf8')).match(/hooks\.slack\.com\/services\/\S+/)![0];
-    expect(run.stdout).not.toContain(secret);
+  });
+
+  it('never prints a secret the log leaked, and counts what it redacted', async () => {
+    const path = `${EXAMPLES}/gha-jest-failure.log`;
+    const leaked = (await readFile(path, 'utf8')).match(/postgres:\/\/\S+/)![0];
+    for (const args of [['--json'], []]) {
+      const run = await runCli(['analyze', ...args, path]);
+      expect(run.stdout).not.toContain('Xk9mQ2vL7pRt');
+      expect(run.stdout).not.toContain(leaked);
+      expect(run.stdout).toContain('[REDACTED:connection-string]');
+    }
+    const [jest] = jsonLines((await runCli(['analyze', '--json', path])).stdout);
+    expect(jest!.redactions).toEqual({ 'connection-string': 1 });
   });
 
   it('gives line numbers of the original file, CRLF and carriage-return progress lines included', async () => {
