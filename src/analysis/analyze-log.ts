@@ -30,20 +30,27 @@ export interface AnalyzeLogOptions {
   jobName?: string;
   failedStep?: string;
   conclusion?: string;
-  history?: FailureHistory;
+  /**
+   * Flaky knowledge: what is on record for a fingerprint (the store's failure history). Looked up once the
+   * fingerprint is known; a fingerprint that re-runs fixed before is re-classified with that evidence.
+   */
+  history?: (fingerprint: string) => Promise<FailureHistory | null>;
 }
 
 export async function analyzeLog(source: AsyncIterable<Uint8Array | string>, options: AnalyzeLogOptions): Promise<LogReport> {
   const extraction = await extractFromStream(source, { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
   if (extraction.stats.bytes === 0) throw new LogInputError('the log is empty');
   const redacted = await redactExtraction(extraction);
-  const analysis = analyzeWithRules({
+  const input = {
     extraction: redacted.extraction,
     jobName: options.jobName,
     failedStep: options.failedStep,
     conclusion: options.conclusion,
-    history: options.history,
-  });
+  };
+  let analysis = analyzeWithRules(input);
+  const history = options.history ? await options.history(analysis.fingerprint) : null;
+  // The fingerprint does not depend on history, so the second pass keeps the key it was looked up by.
+  if (history) analysis = analyzeWithRules({ ...input, history });
   const decision = gate({
     analysis,
     // The rules analysis is the deterministic floor; when a model analysis joins, it is gated against this.

@@ -4,6 +4,9 @@ const USAGE = `Usage: ci-remediator <command> [options]
 
 Commands:
   analyze [options] <file|-> ...   Explain why a CI job failed, and what a policy would do about it
+  audit [filters]                  List the audit trail (who or what did what, when, with what outcome)
+  metrics [--since T] [--repo R]   Success rate, time to detect/analyze/approve/remediate, categories, risk
+  retention --older-than 90d       Export, then delete, what is older
   help                             Show this help
 
 Run 'ci-remediator <command> --help' for a command's options.
@@ -12,6 +15,9 @@ Run 'ci-remediator <command> --help' for a command's options.
 /** Commands load lazily: `analyze` must not pay for the database drivers that `audit` needs. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./commands/analyze.ts')).run,
+  audit: async () => (await import('./commands/audit.ts')).run,
+  metrics: async () => (await import('./commands/metrics.ts')).run,
+  retention: async () => (await import('./commands/retention.ts')).run,
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -28,11 +28,15 @@ const PREAMBLE_FACTOR = 0.5;
  * Window shapes. A detail (a failing test, a compiler error, an exception) is followed by its explanation;
  * a trailer (an exit code, a summary) follows the output that explains it, so its window looks back.
  */
-const KEY_DETAIL = { before: 5, after: 10 };
+const KEY_DETAIL = { before: 8, after: 10 };
 const KEY_TRAILER = { before: 10, after: 2 };
 const OTHER_DETAIL = { before: 3, after: 5 };
 const OTHER_TRAILER = { before: 7, after: 1 };
 const TRAILER_KINDS = new Set(['exit-code', 'test-summary']);
+/** A heading such as `2 failing` or `=== FAILURES ===` announces details below it: its window looks ahead only. */
+const KEY_HEADER = { before: 1, after: 12 };
+const OTHER_HEADER = { before: 1, after: 7 };
+const HEADER_KINDS = new Set(['failure-header']);
 const MAX_WINDOWS = 5;
 /** A candidate this much weaker than the key line adds noise, not explanation. */
 const MIN_RELATIVE_SCORE = 0.5;
@@ -256,8 +260,11 @@ function buildExcerpts(ranked: readonly Candidate[], failedExit: Candidate | nul
   const addWindow = (candidate: Candidate, shape: { before: number; after: number }, fit: boolean): void => {
     if (!take(candidate.line, fit ? fitBytes(candidate.text, bytesLeft - 1) : candidate.text)) return;
     signatures.add(candidate.signature);
-    const before = Math.min(shape.before, candidate.before.length);
-    const after = Math.min(shape.after, candidate.after.length);
+    let before = Math.min(shape.before, candidate.before.length);
+    let after = Math.min(shape.after, candidate.after.length);
+    // A blank line at a window's edge shows nothing; its budget is better spent on another window.
+    while (before > 0 && isBlank(candidate.before[candidate.before.length - before]!)) before--;
+    while (after > 0 && isBlank(candidate.after[after - 1]!)) after--;
     // Interleave both sides so a tight budget still shows some of each, in proportion to the shape.
     let tookBefore = 0;
     let tookAfter = 0;
@@ -274,7 +281,12 @@ function buildExcerpts(ranked: readonly Candidate[], failedExit: Candidate | nul
   };
 
   const isTrailer = (candidate: Candidate) => TRAILER_KINDS.has(candidate.kind);
-  addWindow(key, isTrailer(key) ? KEY_TRAILER : KEY_DETAIL, true);
+  const shapeOf = (candidate: Candidate, isKey: boolean) => {
+    if (HEADER_KINDS.has(candidate.kind)) return isKey ? KEY_HEADER : OTHER_HEADER;
+    if (isTrailer(candidate)) return isKey ? KEY_TRAILER : OTHER_TRAILER;
+    return isKey ? KEY_DETAIL : OTHER_DETAIL;
+  };
+  addWindow(key, shapeOf(key, true), true);
   let windows = 1;
   if (failedExit && failedExit !== key && !chosen.has(failedExit.line)) {
     addWindow(failedExit, KEY_TRAILER, false);
@@ -284,7 +296,7 @@ function buildExcerpts(ranked: readonly Candidate[], failedExit: Candidate | nul
     if (windows >= MAX_WINDOWS || linesLeft < 1) break;
     if (effectiveScore(candidate) < keyScore * MIN_RELATIVE_SCORE) break;
     if (chosen.has(candidate.line) || signatures.has(candidate.signature)) continue;
-    addWindow(candidate, isTrailer(candidate) ? OTHER_TRAILER : OTHER_DETAIL, false);
+    addWindow(candidate, shapeOf(candidate, false), false);
     windows++;
   }
   return toExcerpts(chosen);
@@ -312,6 +324,10 @@ function toExcerpts(chosen: Map<number, string>): Excerpt[] {
 /** Copies a string so it no longer pins the (much larger) decoded chunk V8 sliced it from. */
 function detach(text: string): string {
   return text.length === 0 ? '' : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function isBlank(text: string): boolean {
+  return text.trim() === '';
 }
 
 function clip(text: string, max: number): string {

@@ -79,7 +79,8 @@ const NOISE: readonly RegExp[] = [
   /\b(?:errors?|failures?|failed)[:=] ?0\b(?![.\d])/i,
   /\bno (?:errors?|failures?|problems?)\b/i,
   /^\s*(?:[$+>] )?(?:\S*\/)?(?:gcc|g\+\+|cc|c\+\+|clang\+*|ld|libtool|ccache|x86_64-\S+-gcc)\s/,
-  /^\s*(?:ok|pass(?:ed)?|✓|✔|√)\b/i,
+  // A passing test's check mark: `\b` would not match after a symbol, so the marks are listed on their own.
+  /^\s*(?:(?:ok|pass(?:ed)?)\b|[✓✔√])/i,
   /\bOK(?: \([\d.]+m?s\))?$/,
   /\b(?:expected|expect)\b.*\b(?:pass|success|ok)\b/i,
   /^\s*(?:downloading|downloaded|installing|collecting|requirement already|fetching|resolving|compiling|building|linking|checking|creating|copying|unpacking|setting up|selecting|preparing|processing|running|using|loaded|get:\d|hit:\d|ign:?\d?)\b/i,
@@ -101,7 +102,11 @@ const RULES: readonly Rule[] = [
   // Test runners: the failing test's name and its assertion are the best explanation there is.
   { pattern: /^\s*(?:--- FAIL:|FAIL:?\s|not ok \d)|\bfailed on line \d|\[FAIL(?:ED)?\]|\*\*\* FAILED \*\*\*|<<< (?:FAILURE|ERROR)!|\bFAILED \S+::/, score: 85, kind: 'test-failure' },
   { pattern: /^\s*\d+\) \S.*:$|^_{3,} \S.*\S _{3,}$|^(?:Failure|Error):$/, score: 90, kind: 'test-failure' },
-  { pattern: /^\s*(?:●|✕|✖|✗|✘|×)\s*\S|❌\s*\S/, score: 85, kind: 'test-failure' },
+  // A cross before a count (`✖ 3 problems (3 errors, 0 warnings)`) is a summary, left to the summary rule below.
+  { pattern: /^\s*(?:●|✕|✖|✗|✘|×)\s*(?!\d+ (?:problems?|errors?|failures?|failed|failing|tests?)\b)\S|❌\s*\S/, score: 85, kind: 'test-failure' },
+  // A heading that opens the runner's report of the failing tests (mocha's `2 failing`, pytest's `=== FAILURES ===`,
+  // rspec's `Failures:`): the details follow it, so its window looks ahead.
+  { pattern: /^[\s=*#_-]*(?:[1-9]\d* failing|(?:test )?failures|failed tests?(?: summary)?|failing tests|summary of (?:all )?failing tests)[\s=*#_:-]*$/i, score: 80, kind: 'failure-header' },
   { pattern: /\b(?:build|tests?|suites?|job|run|task)\s+(?:FAILED|failed)\b/i, score: 55, kind: 'test-summary' },
   { pattern: /\S.*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/, score: 80, kind: 'test-failure' },
   { pattern: /^\s*\d+\) \S.*(?:test|spec|should|it |when |\(|::|#|:$)/i, score: 85, kind: 'test-failure' },
@@ -113,12 +118,18 @@ const RULES: readonly Rule[] = [
   // Compilers and linters, in the `path:line[:col]: severity: message` shape most of them share.
   { pattern: /^\S+:\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\]| [A-Z]{2,}\d+|:? [A-Z]+\d{3,})\b|^\S+\(\d+,\d+\): error\b|\berror: (?:cannot|could not|undefined|expected|use of|no member|unknown|unresolved|mismatched|type)/i, score: 90, kind: 'compiler' },
   { pattern: /^\S+\.[a-z0-9]+:\d+:\d+:? (?!warning|note|info)\S/i, score: 80, kind: 'compiler' },
+  // Linters that group messages under the file name (eslint's and stylelint's default `line:col  error  message  rule`).
+  { pattern: /^\s*\d+:\d+\s+(?:error|✖)\s+\S/i, score: 80, kind: 'compiler' },
   { pattern: /^\S+\.[a-z0-9]+:\d+:? (?!warning|note|info)\S/i, score: 50, kind: 'diagnostic' },
   // Package managers and dependency resolution.
   { pattern: /^npm ERR! (?:code ELIFECYCLE|errno \d|Exit status|Failed at the|Test failed|This is probably not a problem|A complete log)|^npm ERR! [\w@/.-]+ \S+: `|recipe for target .* failed/i, score: 30, kind: 'exit-code' },
   { pattern: /^npm ERR! (?:code|errno|(?:[a-z]+ )?(?:error|missing|404|E\d+|notarget|enoent|peer|could not)|Cannot|\d{3})/i, score: 80, kind: 'package-manager' },
   { pattern: /^npm ERR!|^(?:yarn|pnpm) (?:error|ERR)|^error (?:an unexpected error|couldn't find|command failed)/i, score: 45, kind: 'package-manager' },
   // Exceptions and crashes: the first line names what went wrong; the frames below are context.
+  // Sanitizers (ASan, TSan, MSan, UBSan, LSan) report a memory or thread bug of the program under test.
+  { pattern: /^==\d+==\s*ERROR: \w*Sanitizer\b|^WARNING: \w*Sanitizer: |^SUMMARY: \w*Sanitizer: |: runtime error: /, score: 85, kind: 'exception' },
+  // Python prints chained exceptions oldest first: the traceback after this line is the one that ended the program.
+  { pattern: /^during handling of the above exception, another exception occurred:|^the above exception was the direct cause of the following exception:/i, score: 80, kind: 'failure-header' },
   { pattern: /^traceback \(most recent call last\)|\bpanicked at\b|^panic: |^\s*\*\* \([\w.]+\)|exception in thread|unhandled (?:exception|rejection)|^uncaught |segmentation fault|core dumped|stack overflow|out of memory|^killed$|^fatal:|^\s*fatal error\b/i, score: 80, kind: 'exception' },
   { pattern: /^\s*(?:[\w$]+[.:]{1,2})*[\w$]*(?:Error|Exception|Failure|Fault)(?::|$| \(| thrown\b)/, score: 75, kind: 'exception' },
   { pattern: /\*\* .*\b(?:crashed|error|exit|terminat)/i, score: 60, kind: 'exception' },
@@ -128,8 +139,8 @@ const RULES: readonly Rule[] = [
   { pattern: /command not found|no such file or directory|not installed|permission denied|is not recognized as|connection (?:refused|reset|timed out)|could not resolve host|name or service not known|temporary failure in name resolution|network is unreachable|ssl|certificate verify failed|timed out|read ?timeout/i, score: 60, kind: 'environment' },
   // Generic wording, weakest first in meaning but still evidence.
   { pattern: /^\W{0,3}(?:error|fatal|failure|failed|err!?)\b/i, score: 65, kind: 'error' },
-  { pattern: /^[\w .\-\/]{1,60}: (?:error|fatal|failed)\b/i, score: 60, kind: 'error' },
-  { pattern: /(?<![\w\/.-])(?:error|errors)(?![\w\/-])(?!\.\w)/i, score: 50, kind: 'error' },
+  { pattern: /^[\w ./-]{1,60}: (?:error|fatal|failed)\b/i, score: 60, kind: 'error' },
+  { pattern: /(?<![\w/.-])(?:error|errors)(?![\w/-])(?!\.\w)/i, score: 50, kind: 'error' },
   { pattern: /\b(?:failed|failure|failing)\b/i, score: 45, kind: 'failure' },
   { pattern: /\bexception\b|\baborted?\b|\bcrash(?:ed)?\b/i, score: 45, kind: 'error' },
   { pattern: /\bcannot\b|\bcan't\b|could not|couldn't|unable to|not found|not defined|no such/i, score: 40, kind: 'error' },

@@ -9,6 +9,9 @@ import type { StoreConfig } from './store-config.ts';
  * client and knex-pglite, which subclasses it), so everything above this file is engine-agnostic.
  */
 export async function connect(config: StoreConfig): Promise<Knex> {
+  // knex prints migration failures and pool warnings to the console itself; every failure also reaches the
+  // caller as a thrown error, which is the one place that reports it.
+  const log = { warn: silent, error: silent, deprecate: silent, debug: silent };
   if (config.engine === 'postgres') {
     return knexFactory({
       client: 'pg',
@@ -21,6 +24,7 @@ export async function connect(config: StoreConfig): Promise<Knex> {
       // min 0: an idle CLI or operator holds no sessions the server might reap.
       pool: { min: 0, max: config.poolMax },
       acquireConnectionTimeout: config.connectTimeoutMs + 5_000,
+      log,
     });
   }
   if (config.dataDir !== null) {
@@ -36,6 +40,7 @@ export async function connect(config: StoreConfig): Promise<Knex> {
     client: ClientPglite,
     dialect: 'postgres',
     connection: config.dataDir === null ? {} : { filename: config.dataDir },
+    log,
   });
 }
 
@@ -76,12 +81,14 @@ const UNAVAILABLE_MESSAGES =
   /connection terminated|connection (?:is )?closed|connection ended|timeout acquiring a connection|timeout exceeded when trying to connect|encountered a connection error|not queryable|pglite is closed|server closed the connection/i;
 
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof AggregateError && error.errors.some(isUnavailable)) return true;
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
-  return error.cause !== undefined && error.cause !== error && isUnavailable(error.cause);
+  // Duck-typed, not instanceof: errors from node:net can come from another realm (jest's vm, workers).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, errors, cause } = error as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  if (Array.isArray(errors) && errors.some(isUnavailable)) return true;
+  // 08P01 is a protocol violation: our bug, not the network's.
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || (code.startsWith('08') && code !== '08P01'))) return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+  return cause !== undefined && cause !== error && isUnavailable(cause);
 }
 
 /**
@@ -99,13 +106,14 @@ export function toStoreError(error: unknown, where: string, doing: string, secre
 }
 
 function reasonOf(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    return [...new Set(error.errors.map(reasonOf))].join('; ');
-  }
-  if (error instanceof Error) {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { message, errors, code, name } = error as { message?: unknown; errors?: unknown; code?: unknown; name?: unknown };
+  if (Array.isArray(errors) && errors.length > 0) return [...new Set(errors.map(reasonOf))].join('; ');
+  if (typeof message === 'string' && message !== '') {
     // knex prefixes the SQL to the driver's message; the SQL is noise to a user reading why it failed.
-    const message = error.message.includes(' - ') ? error.message.slice(error.message.lastIndexOf(' - ') + 3) : error.message;
-    return message || (error as { code?: string }).code || error.name;
+    return message.includes(' - ') ? message.slice(message.lastIndexOf(' - ') + 3) : message;
   }
-  return String(error);
+  return typeof code === 'string' ? code : typeof name === 'string' ? name : String(error);
 }
+
+function silent(): void {}

@@ -44,3 +44,8 @@ export class StoreConfigError extends InputError {
 export class InvalidCursorError extends InputError {
   override readonly code = 'INVALID_CURSOR';
 }
+
+/** The retention export could not be written; nothing was deleted. */
+export class RetentionExportError extends StoreError {
+  override readonly code = 'RETENTION_EXPORT_FAILED';
+}

@@ -8,7 +8,10 @@ import { selectPolicy } from '../../policy/policy-matcher.ts';
 import { reportJson, reportText } from '../analyze-report.ts';
 import { EXIT, type CliIO, type Command } from '../io.ts';
 import { openLog } from '../log-files.ts';
-import { colourEnabled, painter } from '../style.ts';
+import { colourEnabled, painter, type Paint } from '../style.ts';
+import { describeFailure, openCliStore, parsePositiveInteger, parseRepository } from '../flags.ts';
+import type { RecordAnalysisResult } from '../../store/types.ts';
+import type { Store } from '../../store/store.ts';
 
 const HELP = `Usage: ci-remediator analyze [options] <file|-> ...
 
@@ -23,13 +26,15 @@ Options:
   --repo OWNER/NAME   The repository the log belongs to; chooses among the policies in --policy
   --max-lines N       Upper bound on excerpt lines (default 60)
   --max-bytes N       Upper bound on excerpt bytes (default 8192)
+  --record            Store each analysis (audit entry, failure history, timings) and use what is on record
+                      about the same failure: CI_REMEDIATOR_DATABASE_URL (postgres://) when set, else the
+                      embedded store in --data-dir, CI_REMEDIATOR_DATA_DIR or ~/.local/share/ci-remediator
+  --data-dir DIR      Where the embedded store lives (with --record)
   --color, --no-color Force colour on or off (default: on for a terminal, off when piped or NO_COLOR is set)
   -h, --help          Show this help
 
 Exit status: 0 when every file was analyzed, 1 when any could not be, 2 for a bad command line.
 `;
-
-const REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 
 interface AnalyzeFlags {
   json: boolean;
@@ -39,6 +44,8 @@ interface AnalyzeFlags {
   maxLines?: number;
   maxBytes?: number;
   colour: boolean;
+  record: boolean;
+  dataDir?: string;
   files: string[];
 }
 
@@ -66,30 +73,66 @@ export const run: Command = async (args, io) => {
     return EXIT.usage;
   }
 
+  let store: Store | undefined;
+  if (flags.record) {
+    try {
+      store = await openCliStore({ env: io.env, cwd: io.cwd, dataDir: flags.dataDir });
+    } catch (error) {
+      io.stderr.write(describeFailure('analyze', error));
+      return EXIT.failed;
+    }
+  }
+
   const paint = painter(flags.colour);
   let failures = 0;
   let first = true;
-  for (const file of flags.files) {
-    try {
-      const source = await openLog(file, io.stdin);
-      const report = await analyzeLog(source, {
-        policy,
-        repository: flags.repository,
-        extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
-      });
-      if (flags.json) io.stdout.write(JSON.stringify(reportJson(file, report)) + '\n');
-      else io.stdout.write((first ? '' : '\n') + reportText(file, report, paint));
-    } catch (error) {
-      failures += 1;
-      // Fail closed: an error (redaction included) prints the file and the reason, never a partial excerpt.
-      const message = fileErrorMessage(file, error);
-      if (flags.json) io.stdout.write(JSON.stringify({ file, error: message }) + '\n');
-      else io.stderr.write(`${paint('red', 'error')} ${message}\n`);
+  try {
+    for (const file of flags.files) {
+      try {
+        const detectedAt = io.now();
+        const source = await openLog(file, io.stdin);
+        const report = await analyzeLog(source, {
+          policy,
+          repository: flags.repository,
+          extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
+          ...(store && { history: (fingerprint: string) => store.failureHistory(flags.repository ?? '', fingerprint) }),
+        });
+        const recorded = store
+          ? await store.recordAnalysis({ file, repository: flags.repository, analysis: report.analysis, detectedAt, analyzedAt: io.now() })
+          : undefined;
+        if (flags.json) {
+          io.stdout.write(JSON.stringify({ ...reportJson(file, report), ...(recorded && { record: recordJson(recorded) }) }) + '\n');
+        } else {
+          io.stdout.write((first ? '' : '\n') + reportText(file, report, paint));
+          if (recorded && store) io.stdout.write(recordText(recorded, store.location, paint));
+        }
+      } catch (error) {
+        failures += 1;
+        // Fail closed: an error (redaction included) prints the file and the reason, never a partial excerpt.
+        const message = fileErrorMessage(file, error);
+        if (flags.json) io.stdout.write(JSON.stringify({ file, error: message }) + '\n');
+        else io.stderr.write(`${paint('red', 'error')} ${message}\n`);
+      }
+      first = false;
     }
-    first = false;
+  } finally {
+    await store?.close();
   }
   return failures > 0 ? EXIT.failed : EXIT.ok;
 };
+
+function recordJson(recorded: RecordAnalysisResult): Record<string, unknown> {
+  return { recorded: recorded.recorded, idempotencyKey: recorded.idempotencyKey, history: recorded.history };
+}
+
+function recordText(recorded: RecordAnalysisResult, location: string, paint: Paint): string {
+  const { occurrences, rerunAttempts, rerunFixed } = recorded.history;
+  const what = recorded.recorded ? 'recorded' : 'already on record';
+  return (
+    `${paint('dim', 'Record'.padEnd(12))}${what} in ${location}: seen ${occurrences} time${occurrences === 1 ? '' : 's'}` +
+    `, re-run ${rerunAttempts} time${rerunAttempts === 1 ? '' : 's'}, fixed by a re-run ${rerunFixed}\n`
+  );
+}
 
 function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
   const { values, positionals } = parseArgs({
@@ -102,6 +145,8 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
       repo: { type: 'string' },
       'max-lines': { type: 'string' },
       'max-bytes': { type: 'string' },
+      record: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -110,29 +155,19 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
   if (values.help) return 'help';
   if (positionals.length === 0) throw new Error('no log file given (use - for standard input)');
   if (positionals.filter((p) => p === '-').length > 1) throw new Error("standard input ('-') can be read only once");
-  if (values.repo !== undefined && !REPOSITORY.test(values.repo)) {
-    throw new Error(`invalid repository '${values.repo}'. Expected {owner}/{repo}.`);
-  }
   const colour = values['no-color'] ? false : values.color ? true : colourEnabled(io.stdout, io.env);
   return {
     json: values.json,
     policies: null,
     policySource: values.policy,
-    repository: values.repo,
-    maxLines: positiveInteger('--max-lines', values['max-lines'], 10_000),
-    maxBytes: positiveInteger('--max-bytes', values['max-bytes'], 16 * 1024 * 1024),
+    repository: values.repo === undefined ? undefined : parseRepository(values.repo),
+    maxLines: values['max-lines'] === undefined ? undefined : parsePositiveInteger(values['max-lines'], '--max-lines', 10_000),
+    maxBytes: values['max-bytes'] === undefined ? undefined : parsePositiveInteger(values['max-bytes'], '--max-bytes', 16 * 1024 * 1024),
     colour,
+    record: values.record,
+    dataDir: values['data-dir'],
     files: positionals,
   };
-}
-
-function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > max) {
-    throw new Error(`invalid ${flag} '${value}'. Expected a whole number from 1 to ${max}.`);
-  }
-  return n;
 }
 
 /**

@@ -28,7 +28,8 @@ export const initial: StoreMigration = {
       // The writer names the event (record uid + transition, say): a retried write is then a no-op.
       t.text('idempotency_key').notNullable().unique({ indexName: 'audit_log_idempotency_key_key' });
     });
-    await knex.raw(`alter table audit_log add constraint audit_log_actor_type_check check (actor_type in (${ACTOR_TYPES.map(() => '?').join(', ')}))`, ACTOR_TYPES);
+    // DDL takes no bind parameters; these are constants of this file.
+    await knex.raw(`alter table audit_log add constraint audit_log_actor_type_check check (actor_type in (${ACTOR_TYPES.map((type) => `'${type}'`).join(', ')}))`);
     await knex.raw('create index audit_log_time_idx on audit_log (time, id)');
     for (const column of ['repository', 'category', 'action', 'actor', 'outcome']) {
       await knex.raw(`create index audit_log_${column}_time_idx on audit_log (${column}, time, id)`);

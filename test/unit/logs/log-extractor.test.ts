@@ -136,6 +136,124 @@ describe('extraction from GitHub Actions logs', () => {
   });
 });
 
+describe('general rules for test reports, linters and crashes', () => {
+  it('does not take a passing test marked with a check mark for evidence', () => {
+    const log = ghaLog([
+      '  parser',
+      '    ✓ reports syntax errors with a line number (4 ms)',
+      '    ✔ fails fast on invalid input (2 ms)',
+      '    √ recovers after a timeout (11 ms)',
+      'npm ERR! code ELIFECYCLE',
+    ]);
+    const texts = extractFromText(log).signals.map((s) => s.text);
+    expect(texts.some((text) => /[✓✔√]/.test(text))).toBe(false);
+  });
+
+  it("keeps the details that follow mocha's `N failing` heading", () => {
+    const body = [
+      '  checkout',
+      '    1) applies the discount once',
+      ...Array.from({ length: 30 }, (_, i) => `    ✓ computes line ${i} of the invoice`),
+      '',
+      '  30 passing (1s)',
+      '  1 failing',
+      '',
+      '  1) checkout',
+      '       applies the discount once:',
+      '',
+      '      AssertionError [ERR_ASSERTION]: 81 == 90',
+      '      at Context.<anonymous> (test/checkout.spec.js:14:12)',
+    ];
+    const extraction = extractFromText(ghaLog(body));
+    expect(extraction.signals.find((s) => s.text.trim() === '1 failing')?.kind).toBe('failure-header');
+    expect(allText(extraction)).toContain('  1) checkout');
+    expect(allText(extraction)).toContain('AssertionError [ERR_ASSERTION]: 81 == 90');
+  });
+
+  it.each([
+    ['=================================== FAILURES ==================================='],
+    ['TEST FAILURES'],
+    ['Failures:'],
+    ['Failed tests:'],
+  ])('treats %s as the heading of the failure details', (heading) => {
+    const log = ghaLog(['Tests completed in 12.3s', heading, 'Name: Cart.applies the discount once', 'Result: wrong total']);
+    expect(extractFromText(log).signals.find((s) => s.text === heading)?.kind).toBe('failure-header');
+  });
+
+  it('reads an eslint report: the message line is evidence, the `✖ N problems` line a summary', () => {
+    const log = ghaLog([
+      '> widgets@1.4.0 lint',
+      '> eslint .',
+      '',
+      '/home/runner/work/widgets/widgets/src/cart.js',
+      "  14:7  error  'total' is assigned a value but never used  no-unused-vars",
+      '',
+      '✖ 1 problem (1 error, 0 warnings)',
+    ], 'Run npm run lint');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toContain("14:7  error  'total' is assigned");
+    expect(extraction.signals.find((s) => s.text.startsWith('✖'))?.kind).toBe('test-summary');
+    expect(allText(extraction)).toContain('/home/runner/work/widgets/widgets/src/cart.js');
+  });
+
+  it('ranks a sanitizer report as a crash', () => {
+    const log = ghaLog([
+      '[ RUN      ] Buffer.Append',
+      '=================================================================',
+      '==4217==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x602000000014 at pc 0x55d0c3 bp 0x7ffd sp 0x7ffd',
+      'READ of size 4 at 0x602000000014 thread T0',
+      '    #0 0x55d0c3 in Buffer::append(int) /home/runner/work/lib/src/buffer.cc:42',
+      'SUMMARY: AddressSanitizer: heap-buffer-overflow /home/runner/work/lib/src/buffer.cc:42 in Buffer::append(int)',
+    ], 'Run ctest --output-on-failure');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toMatch(/^==4217==ERROR: AddressSanitizer: heap-buffer-overflow/);
+    expect(extraction.signals[0]?.kind).toBe('exception');
+  });
+
+  it("keeps the traceback after Python's `During handling of the above exception`", () => {
+    const log = ghaLog([
+      'Traceback (most recent call last):',
+      '  File "/home/runner/work/app/app/app/config.py", line 12, in load',
+      '    return json.load(fh)',
+      'json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
+      ...Array.from({ length: 12 }, (_, i) => `  File "/opt/hostedtoolcache/Python/3.12.3/x64/lib/python3.12/json/x${i}.py", line ${i}`),
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'Traceback (most recent call last):',
+      '  File "/home/runner/work/app/app/app/main.py", line 5, in <module>',
+      "    raise SystemExit('invalid settings.json')",
+      'SystemExit: invalid settings.json',
+    ], 'Run python -m app');
+    const extraction = extractFromText(log);
+    expect(extraction.signals.some((s) => s.kind === 'failure-header')).toBe(true);
+    expect(allText(extraction)).toContain('  File "/home/runner/work/app/app/app/main.py", line 5, in <module>');
+  });
+
+  it('shows the command a few lines above the key line and does not spend lines on blank edges', () => {
+    const log = ghaLog([
+      '$ firebase deploy --only hosting',
+      '',
+      '=== Deploying to acme-widgets...',
+      'i  deploying hosting',
+      'i  hosting[acme-widgets]: beginning deploy...',
+      'i  hosting[acme-widgets]: found 42 files in dist',
+      '',
+      'Error: Failed to get Firebase project acme-widgets. Please make sure the project exists.',
+      '',
+      '',
+    ], 'Run npm run deploy');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.text).toMatch(/^Error: Failed to get Firebase project/);
+    expect(allText(extraction)).toContain('=== Deploying to acme-widgets...');
+    for (const excerpt of extraction.excerpts) {
+      const lines = excerpt.text.split('\n');
+      expect(lines[0]!.trim()).not.toBe('');
+      expect(lines.at(-1)!.trim()).not.toBe('');
+    }
+  });
+});
+
 describe('extraction bounds', () => {
   const noisy = Array.from({ length: 400 }, (_, i) =>
     i % 25 === 0 ? `FAIL test_${i} AssertionError: expected ${i} to equal ${i + 1}` : `line ${i} of ordinary output`,

@@ -1,0 +1,47 @@
+import { CiRemediatorError, errorMessage, InputError } from '../errors.ts';
+import { CATEGORIES, type Category } from '../analysis/taxonomy.ts';
+import type { Store } from '../store/store.ts';
+
+/** What the commands share: checking flags, and opening the configured store (audit, metrics, retention, analyze --record). */
+
+export interface CliStoreOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** `--data-dir` */
+  dataDir?: string;
+}
+
+/** CI_REMEDIATOR_DATABASE_URL when set, else the embedded store under --data-dir / CI_REMEDIATOR_DATA_DIR / XDG. */
+// Loaded on demand: `analyze` without --record must not pay for knex and the database drivers at start-up.
+export async function openCliStore(options: CliStoreOptions): Promise<Store> {
+  const [{ openStore }, { loadStoreConfig }] = await Promise.all([import('../store/store.ts'), import('../store/store-config.ts')]);
+  return openStore(loadStoreConfig(options.env, { cwd: options.cwd, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }));
+}
+
+const REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+
+export function parseRepository(value: string): string {
+  if (!REPOSITORY.test(value)) throw new InputError(`Invalid --repo '${value}'. Expected {owner}/{repo}, such as octo-org/api.`);
+  return value;
+}
+
+export function parseCategory(value: string): Category {
+  if (!(CATEGORIES as readonly string[]).includes(value)) {
+    throw new InputError(`Unknown --category '${value}'. Expected one of: ${CATEGORIES.join(', ')}.`);
+  }
+  return value as Category;
+}
+
+export function parsePositiveInteger(value: string, flag: string, max: number): number {
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1 || number > max) {
+    throw new InputError(`Invalid ${flag} '${value}'. Expected a whole number from 1 to ${max}.`);
+  }
+  return number;
+}
+
+/** One line for stderr. Our coded errors already say what and why; anything else is a bug, shown as is. */
+export function describeFailure(command: string, error: unknown): string {
+  const code = error instanceof CiRemediatorError ? ` [${error.code}]` : '';
+  return `ci-remediator ${command}: ${errorMessage(error)}${code}\n`;
+}

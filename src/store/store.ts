@@ -1,0 +1,432 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { connect, migrateToLatest, toStoreError } from './connection.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { exportAndDelete } from './retention.ts';
+import { queryMetrics } from './metrics-query.ts';
+import type { StoreConfig } from './store-config.ts';
+import type {
+  AuditEntry,
+  AuditEntryInput,
+  AuditFilters,
+  FailureHistory,
+  Metrics,
+  MetricsFilters,
+  Page,
+  PageOptions,
+  RecordAnalysisInput,
+  RecordAnalysisResult,
+  RetentionResult,
+  TimingsInput,
+} from './types.ts';
+
+export interface Store {
+  readonly engine: StoreConfig['engine'];
+  /** `host:port/database` or the data directory: safe to print. */
+  readonly location: string;
+  /** Stores the entry unless one with the same idempotency key exists; true when this call inserted it. */
+  appendAudit(entry: AuditEntryInput): Promise<boolean>;
+  /** All or nothing, in one transaction; returns how many entries were new. */
+  appendAuditBatch(entries: readonly AuditEntryInput[]): Promise<number>;
+  /** Newest first, keyset-paginated on (time, id). */
+  queryAudit(filters?: AuditFilters, page?: PageOptions): Promise<Page<AuditEntry>>;
+  recordTimings(timings: TimingsInput): Promise<void>;
+  metrics(filters?: MetricsFilters): Promise<Metrics>;
+  recordFailureSeen(repository: string, fingerprint: string, at: Date, category?: string): Promise<FailureHistory>;
+  recordRemediationOutcome(repository: string, fingerprint: string, fixed: boolean, at?: Date): Promise<FailureHistory>;
+  failureHistory(repository: string, fingerprint: string): Promise<FailureHistory | null>;
+  /** The audit entry, the failure history and the timings of one analysis, in one transaction, once. */
+  recordAnalysis(input: RecordAnalysisInput): Promise<RecordAnalysisResult>;
+  /**
+   * Deletes audit entries, timings and failure history older than `olderThan`; with `exportPath`, first
+   * writes them there as JSON lines and fsyncs the file.
+   */
+  retention(olderThan: Date, exportPath?: string): Promise<RetentionResult>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Bring the schema up to date on open (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * Opens the store and migrates it. Fails with StoreUnavailableError when the database cannot be reached,
+ * and StoreVersionError when a newer ci-remediator has migrated it.
+ */
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const location = config.engine === 'postgres' ? config.target : (config.dataDir ?? 'memory');
+  const secret = config.engine === 'postgres' ? passwordOf(config.url) : undefined;
+  let knex: Knex | undefined;
+  try {
+    knex = await connect(config);
+    // Reach the database now, so a wrong URL fails here with its host:port, not at the first write.
+    await knex.raw('select 1');
+    if (options.migrate !== false) await migrateToLatest(knex, location);
+    return new KnexStore(knex, config.engine, location, secret);
+  } catch (error) {
+    await knex?.destroy().catch(() => undefined);
+    throw toStoreError(error, location, 'opening the store', secret);
+  }
+}
+
+/** Stores one analysis from `ci-remediator analyze --record`. */
+export function recordAnalysis(store: Store, input: RecordAnalysisInput): Promise<RecordAnalysisResult> {
+  return store.recordAnalysis(input);
+}
+
+const AUDIT_COLUMNS = [
+  'id', 'time', 'actor', 'actor_type', 'action', 'outcome', 'record_namespace', 'record_name', 'record_uid',
+  'repository', 'category', 'details', 'idempotency_key',
+] as const;
+
+/** Rows per INSERT: 13 parameters each stays far below PostgreSQL's 65535 bind parameters. */
+const INSERT_CHUNK = 1000;
+const MAX_PAGE = 1000;
+
+interface AuditRow {
+  id: string | number;
+  time: Date | string;
+  time_key: string;
+  actor: string;
+  actor_type: AuditEntry['actorType'];
+  action: string;
+  outcome: string;
+  record_namespace: string | null;
+  record_name: string | null;
+  record_uid: string | null;
+  repository: string | null;
+  category: string | null;
+  details: Record<string, unknown> | string | null;
+  idempotency_key: string;
+}
+
+interface HistoryRow {
+  occurrences: number | string;
+  remediation_attempts: number | string;
+  remediation_successes: number | string;
+}
+
+class KnexStore implements Store {
+  readonly engine: StoreConfig['engine'];
+  readonly location: string;
+  readonly #knex: Knex;
+  readonly #secret: string | undefined;
+  #closed = false;
+
+  constructor(knex: Knex, engine: StoreConfig['engine'], location: string, secret: string | undefined) {
+    this.#knex = knex;
+    this.engine = engine;
+    this.location = location;
+    this.#secret = secret;
+  }
+
+  appendAudit(entry: AuditEntryInput): Promise<boolean> {
+    return this.#guard('appending to the audit log', async () => {
+      const rows = await this.#knex('audit_log')
+        .insert(auditRow(entry, this.#knex))
+        .onConflict('idempotency_key')
+        .ignore()
+        .returning('id');
+      return rows.length === 1;
+    });
+  }
+
+  appendAuditBatch(entries: readonly AuditEntryInput[]): Promise<number> {
+    if (entries.length === 0) return Promise.resolve(0);
+    return this.#guard('appending to the audit log', () =>
+      this.#knex.transaction(async (trx) => {
+        let inserted = 0;
+        for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
+          const chunk = entries.slice(start, start + INSERT_CHUNK).map((entry) => auditRow(entry, trx));
+          const rows = await trx('audit_log').insert(chunk).onConflict('idempotency_key').ignore().returning('id');
+          inserted += rows.length;
+        }
+        return inserted;
+      }),
+    );
+  }
+
+  queryAudit(filters: AuditFilters = {}, page: PageOptions = {}): Promise<Page<AuditEntry>> {
+    const limit = page.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      return Promise.reject(new RangeError(`Invalid page limit ${limit}: expected an integer from 1 to ${MAX_PAGE}.`));
+    }
+    let position: ReturnType<typeof decodeCursor> | undefined;
+    try {
+      position = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#guard('listing the audit log', async () => {
+      const query = this.#knex('audit_log').select(...AUDIT_COLUMNS, this.#knex.raw('time::text as time_key'));
+      applyAuditFilters(query, filters);
+      // A row comparison is a single index condition on (…, time, id), so each page is one range scan.
+      if (position) query.whereRaw('(time, id) < (?::timestamptz, ?::bigint)', [position.time, position.id]);
+      const rows: AuditRow[] = await query.orderBy([{ column: 'time', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1);
+      const more = rows.length > limit;
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(toAuditEntry),
+        nextCursor: more && last ? encodeCursor({ time: last.time_key, id: String(last.id) }) : null,
+      };
+    });
+  }
+
+  recordTimings(timings: TimingsInput): Promise<void> {
+    return this.#guard('recording timings', async () => {
+      await upsertTimings(this.#knex, timings);
+    });
+  }
+
+  metrics(filters: MetricsFilters = {}): Promise<Metrics> {
+    return this.#guard('computing metrics', () => queryMetrics(this.#knex, filters));
+  }
+
+  recordFailureSeen(repository: string, fingerprint: string, at: Date, category?: string): Promise<FailureHistory> {
+    return this.#guard('recording failure history', () => upsertSeen(this.#knex, repository, fingerprint, at, category));
+  }
+
+  recordRemediationOutcome(repository: string, fingerprint: string, fixed: boolean, at: Date = new Date()): Promise<FailureHistory> {
+    return this.#guard('recording a remediation outcome', async () => {
+      const [row] = await this.#knex('failure_history')
+        .insert({
+          repository,
+          fingerprint,
+          first_seen: at,
+          last_seen: at,
+          // A remediated failure was seen, even if nobody told us when.
+          occurrences: 1,
+          remediation_attempts: 1,
+          remediation_successes: fixed ? 1 : 0,
+          last_outcome: fixed ? 'fixed' : 'not_fixed',
+          last_outcome_at: at,
+        })
+        .onConflict(['repository', 'fingerprint'])
+        .merge({
+          remediation_attempts: this.#knex.raw('failure_history.remediation_attempts + 1'),
+          remediation_successes: this.#knex.raw('failure_history.remediation_successes + ?', [fixed ? 1 : 0]),
+          last_outcome: this.#knex.raw('excluded.last_outcome'),
+          last_outcome_at: this.#knex.raw('excluded.last_outcome_at'),
+        })
+        .returning(['occurrences', 'remediation_attempts', 'remediation_successes']);
+      return toHistory(row as HistoryRow);
+    });
+  }
+
+  failureHistory(repository: string, fingerprint: string): Promise<FailureHistory | null> {
+    return this.#guard('reading failure history', async () => {
+      const row: HistoryRow | undefined = await this.#knex('failure_history')
+        .select('occurrences', 'remediation_attempts', 'remediation_successes')
+        .where({ repository, fingerprint })
+        .first();
+      return row === undefined ? null : toHistory(row);
+    });
+  }
+
+  recordAnalysis(input: RecordAnalysisInput): Promise<RecordAnalysisResult> {
+    const { analysis } = input;
+    const repository = input.repository ?? '';
+    const idempotencyKey = input.idempotencyKey ?? analysisKey(input);
+    return this.#guard('recording an analysis', () =>
+      this.#knex.transaction(async (trx) => {
+        const inserted = await trx('audit_log')
+          .insert(
+            auditRow(
+              {
+                idempotencyKey,
+                time: input.analyzedAt,
+                actor: input.actor ?? 'cli',
+                actorType: input.actorType ?? 'user',
+                action: 'analyze',
+                outcome: 'analyzed',
+                ...(input.repository !== undefined && { repository: input.repository }),
+                category: analysis.category,
+                details: {
+                  file: input.file,
+                  analyzer: analysis.analyzer,
+                  riskScore: analysis.riskScore,
+                  confidence: analysis.confidence,
+                  effort: analysis.effort,
+                  summary: analysis.summary,
+                  fingerprint: analysis.fingerprint,
+                  proposedRemediation: analysis.proposedRemediation,
+                  ...(analysis.rule !== undefined && { rule: analysis.rule }),
+                },
+              },
+              trx,
+            ),
+          )
+          .onConflict('idempotency_key')
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) {
+          // Already recorded (a retry): count nothing twice, report what is stored.
+          const row: HistoryRow | undefined = await trx('failure_history')
+            .select('occurrences', 'remediation_attempts', 'remediation_successes')
+            .where({ repository, fingerprint: analysis.fingerprint })
+            .first();
+          return { recorded: false, idempotencyKey, history: row ? toHistory(row) : { occurrences: 0, rerunAttempts: 0, rerunFixed: 0 } };
+        }
+        const history = await upsertSeen(trx, repository, analysis.fingerprint, input.detectedAt, analysis.category);
+        await upsertTimings(trx, {
+          recordKey: idempotencyKey,
+          ...(input.repository !== undefined && { repository: input.repository }),
+          category: analysis.category,
+          analyzer: analysis.analyzer,
+          riskScore: analysis.riskScore,
+          ...(input.model !== undefined && { model: input.model }),
+          ...(input.failedAt !== undefined && { failedAt: input.failedAt }),
+          detectedAt: input.detectedAt,
+          analyzedAt: input.analyzedAt,
+          ...(input.tokensInput !== undefined && { tokensInput: input.tokensInput }),
+          ...(input.tokensOutput !== undefined && { tokensOutput: input.tokensOutput }),
+          ...(input.costUsd !== undefined && { costUsd: input.costUsd }),
+        });
+        return { recorded: true, idempotencyKey, history };
+      }),
+    );
+  }
+
+  retention(olderThan: Date, exportPath?: string): Promise<RetentionResult> {
+    return this.#guard('applying retention', () => exportAndDelete(this.#knex, olderThan, exportPath));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#knex.destroy();
+  }
+
+  async #guard<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error, this.location, doing, this.#secret);
+    }
+  }
+}
+
+function auditRow(entry: AuditEntryInput, knex: Knex | Knex.Transaction): Record<string, unknown> {
+  return {
+    time: entry.time ?? knex.fn.now(),
+    actor: entry.actor,
+    actor_type: entry.actorType,
+    action: entry.action,
+    outcome: entry.outcome,
+    record_namespace: entry.record?.namespace ?? null,
+    record_name: entry.record?.name ?? null,
+    record_uid: entry.record?.uid ?? null,
+    repository: entry.repository ?? null,
+    category: entry.category ?? null,
+    // Serialized here: pg would send a JavaScript array as a PostgreSQL array, not JSON.
+    details: JSON.stringify(entry.details ?? {}),
+    idempotency_key: entry.idempotencyKey,
+  };
+}
+
+function applyAuditFilters(query: Knex.QueryBuilder, filters: AuditFilters): void {
+  if (filters.repository !== undefined) query.where('repository', filters.repository);
+  if (filters.category !== undefined) query.where('category', filters.category);
+  if (filters.action !== undefined) query.where('action', filters.action);
+  if (filters.actor !== undefined) query.where('actor', filters.actor);
+  if (filters.outcome !== undefined) query.where('outcome', filters.outcome);
+  if (filters.since !== undefined) query.where('time', '>=', filters.since);
+  if (filters.until !== undefined) query.where('time', '<', filters.until);
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  const hasRecord = row.record_namespace !== null || row.record_name !== null || row.record_uid !== null;
+  return {
+    id: String(row.id),
+    time: row.time instanceof Date ? row.time : new Date(row.time),
+    actor: row.actor,
+    actorType: row.actor_type,
+    action: row.action,
+    outcome: row.outcome,
+    record: hasRecord ? { namespace: row.record_namespace, name: row.record_name, uid: row.record_uid } : null,
+    repository: row.repository,
+    category: row.category,
+    details: typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : (row.details ?? {}),
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+async function upsertSeen(
+  knex: Knex | Knex.Transaction,
+  repository: string,
+  fingerprint: string,
+  at: Date,
+  category: string | undefined,
+): Promise<FailureHistory> {
+  const [row] = await knex('failure_history')
+    .insert({ repository, fingerprint, category: category ?? null, first_seen: at, last_seen: at, occurrences: 1 })
+    .onConflict(['repository', 'fingerprint'])
+    .merge({
+      occurrences: knex.raw('failure_history.occurrences + 1'),
+      first_seen: knex.raw('least(failure_history.first_seen, excluded.first_seen)'),
+      last_seen: knex.raw('greatest(failure_history.last_seen, excluded.last_seen)'),
+      category: knex.raw('coalesce(excluded.category, failure_history.category)'),
+    })
+    .returning(['occurrences', 'remediation_attempts', 'remediation_successes']);
+  return toHistory(row as HistoryRow);
+}
+
+const TIMING_COLUMNS: ReadonlyArray<[keyof TimingsInput, string]> = [
+  ['repository', 'repository'],
+  ['category', 'category'],
+  ['analyzer', 'analyzer'],
+  ['model', 'model'],
+  ['riskScore', 'risk_score'],
+  ['gateDecision', 'gate_decision'],
+  ['failedAt', 'failed_at'],
+  ['analyzedAt', 'analyzed_at'],
+  ['gatedAt', 'gated_at'],
+  ['approvalRequestedAt', 'approval_requested_at'],
+  ['decidedAt', 'decided_at'],
+  ['executedAt', 'executed_at'],
+  ['verifiedAt', 'verified_at'],
+  ['result', 'result'],
+  ['tokensInput', 'tokens_input'],
+  ['tokensOutput', 'tokens_output'],
+  ['costUsd', 'cost_usd'],
+];
+
+async function upsertTimings(knex: Knex | Knex.Transaction, timings: TimingsInput): Promise<void> {
+  const row: Record<string, unknown> = { record_key: timings.recordKey, detected_at: timings.detectedAt, updated_at: knex.fn.now() };
+  const merge: Record<string, Knex.Raw> = { updated_at: knex.raw('excluded.updated_at') };
+  for (const [field, column] of TIMING_COLUMNS) {
+    const value = timings[field];
+    if (value === undefined) continue;
+    row[column] = value;
+    // Only what this call knows overwrites; the rest of the row stays as earlier steps wrote it.
+    merge[column] = knex.raw('excluded.??', [column]);
+  }
+  await knex('failure_timings').insert(row).onConflict('record_key').merge(merge);
+}
+
+function toHistory(row: HistoryRow): FailureHistory {
+  return {
+    occurrences: Number(row.occurrences),
+    rerunAttempts: Number(row.remediation_attempts),
+    rerunFixed: Number(row.remediation_successes),
+  };
+}
+
+function analysisKey(input: RecordAnalysisInput): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([input.repository ?? '', input.file, input.analysis.fingerprint, input.detectedAt.toISOString()]))
+    .digest('base64url')
+    .slice(0, 32);
+  return `analyze/${digest}`;
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
