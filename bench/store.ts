@@ -141,7 +141,7 @@ async function benchEngine(label: string, config: StoreConfig, rows: number): Pr
   // Timings are bulk-loaded directly: the store writes them one upsert per milestone, which is not what is measured here.
   // PGlite has a single connection, so the store is closed while the loader holds it.
   await store.close();
-  let knex = await connect(config);
+  const knex = await connect(config);
   started = performance.now();
   for (let start = 0; start < rows; start += 2_000) {
     await knex('failure_timings').insert(Array.from({ length: Math.min(2_000, rows - start) }, (_, j) => timingRow(start + j)));
