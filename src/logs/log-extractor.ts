@@ -37,7 +37,7 @@ const TRAILER_KINDS = new Set(['exit-code', 'test-summary']);
 const KEY_HEADER = { before: 1, after: 12 };
 const OTHER_HEADER = { before: 1, after: 7 };
 const HEADER_KINDS = new Set(['failure-header']);
-const MAX_WINDOWS = 5;
+const MAX_WINDOWS = 7;
 /** A candidate this much weaker than the key line adds noise, not explanation. */
 const MIN_RELATIVE_SCORE = 0.5;
 
@@ -295,7 +295,9 @@ function buildExcerpts(ranked: readonly Candidate[], failedExit: Candidate | nul
   for (const candidate of ranked.slice(1)) {
     if (windows >= MAX_WINDOWS || linesLeft < 1) break;
     if (effectiveScore(candidate) < keyScore * MIN_RELATIVE_SCORE) break;
-    if (chosen.has(candidate.line) || signatures.has(candidate.signature)) continue;
+    if (signatures.has(candidate.signature)) continue;
+    // A candidate inside a window already taken (a failing test's header near the edge of the key line's
+    // window, say) still brings its own context: the details below it are what explains it.
     addWindow(candidate, shapeOf(candidate, false), false);
     windows++;
   }
