@@ -217,6 +217,15 @@ describe.each(ENGINES)('store on %s', (_name, engine) => {
       expect(m.costUsd).toBeCloseTo(0.2);
     });
 
+    it('leaves out an interval that runs backwards (clock skew between writers)', async () => {
+      const detectedAt = minutes(5000);
+      await store.recordTimings({ recordKey: 'ci/fr-skew-1', repository: 'o/skew', detectedAt, analyzedAt: new Date(detectedAt.getTime() + 4000) });
+      await store.recordTimings({ recordKey: 'ci/fr-skew-2', repository: 'o/skew', detectedAt, analyzedAt: new Date(detectedAt.getTime() - 60_000) });
+      const m = await store.metrics({ repository: 'o/skew' });
+      expect(m.failures).toBe(2);
+      expect(m.timeToAnalyze).toEqual({ count: 1, meanMs: 4000, p50Ms: 4000, p95Ms: 4000 });
+    });
+
     it('restricts to a window on detection time', async () => {
       const m = await store.metrics({ repository: 'o/metrics', since: minutes(1011) });
       expect(m.failures).toBe(10);
