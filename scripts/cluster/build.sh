@@ -37,10 +37,11 @@ fi
 
 tmp=$(mktemp -d "$CLUSTER_CACHE/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
 
 # The go.mod files name no toolchain newer than this machine's Go; never fetch another.
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
-export GOFLAGS="-mod=readonly -trimpath -p=${CLUSTER_BUILD_JOBS:-2}"
+export GOFLAGS="-mod=readonly -trimpath -buildvcs=false -p=${CLUSTER_BUILD_JOBS:-2}"
 export CGO_ENABLED=0
 
 start=$(now_ms)
@@ -60,7 +61,7 @@ ver=k8s.io/component-base/version
 log "kube-apiserver built in $(elapsed "$t")"
 
 "$tmp/kube-apiserver" --version >&2
-"$tmp/etcd" --version | head -1 >&2
+"$tmp/etcd" --version 2>&1 | sed -n 1p >&2
 
 rm -rf "$CLUSTER_BIN"
 mv "$tmp" "$CLUSTER_BIN"

@@ -22,7 +22,8 @@ start_daemon() {
   local name=$1
   shift
   # setsid: its own session, so it outlives this script and a terminal's Ctrl-C.
-  setsid "$@" >>"$CLUSTER_STATE/$name.log" 2>&1 </dev/null &
+  # Lock descriptors (8, 9) are closed so that the daemon does not hold the locks.
+  setsid "$@" >>"$CLUSTER_STATE/$name.log" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$(pidfile "$name")"
 }
 
@@ -54,9 +55,31 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# A port the kernel hands out now; free for the moment we start the daemon.
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+# free_ports N: N distinct ports the kernel hands out now (all held open at once,
+# then released); free for the moment we start the daemons.
+free_ports() {
+  if ! command -v node >/dev/null; then
+    python3 -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+    return
+  fi
+  node -e '
+    const net = require("net");
+    const n = Number(process.argv[1]);
+    const servers = [];
+    const next = () => {
+      if (servers.length === n) {
+        console.log(servers.map((s) => s.address().port).join(" "));
+        servers.forEach((s) => s.close());
+        return;
+      }
+      const s = net.createServer();
+      servers.push(s);
+      s.listen(0, "127.0.0.1", next);
+    };
+    next();' "$1"
 }
 
 wait_http() {

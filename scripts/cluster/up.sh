@@ -28,7 +28,7 @@ t0=$(now_ms)
 mkdir -p "$CLUSTER_STATE"
 # One up/down at a time for this state directory.
 exec 8>"$CLUSTER_STATE/.lock"
-flock 8
+flock -w "${CLUSTER_LOCK_TIMEOUT:-900}" 8 || die "$CLUSTER_STATE/.lock is held by another up/down"
 
 # shellcheck source=proc.sh
 . "$CLUSTER_SRC/proc.sh"
@@ -37,7 +37,9 @@ pki=$CLUSTER_STATE/pki
 kubeconfig=$CLUSTER_STATE/kubeconfig
 
 # ---------------------------------------------------------------- already up?
-if [[ $fresh == 0 ]] && running etcd && running kube-apiserver && [[ -f $CLUSTER_STATE/ports.env ]]; then
+# (Reused only if it runs the binaries of the pinned versions: after a bump it is restarted.)
+if [[ $fresh == 0 ]] && running etcd && running kube-apiserver && [[ -f $CLUSTER_STATE/ports.env ]] &&
+  [[ $(readlink "/proc/$(daemon_pid kube-apiserver)/exe") == "$CLUSTER_BIN/kube-apiserver" ]]; then
   # shellcheck disable=SC1091
   . "$CLUSTER_STATE/ports.env"
   if wait_ready "$APISERVER_PORT" "${CLUSTER_READY_TIMEOUT:-120}"; then
@@ -64,10 +66,13 @@ APISERVER_PORT=${CLUSTER_APISERVER_PORT:-${APISERVER_PORT:-}}
 ETCD_PORT=${CLUSTER_ETCD_PORT:-${ETCD_PORT:-}}
 ETCD_PEER_PORT=${CLUSTER_ETCD_PEER_PORT:-${ETCD_PEER_PORT:-}}
 # A kept port that something else took since is replaced.
+read -r -a spare <<<"$(free_ports 3)"
+i=0
 for v in APISERVER_PORT ETCD_PORT ETCD_PEER_PORT; do
   if [[ -z ${!v} ]] || ! port_free "${!v}"; then
-    printf -v "$v" '%s' "$(free_port)"
+    printf -v "$v" '%s' "${spare[i]}"
   fi
+  i=$((i + 1))
 done
 [[ $APISERVER_PORT != "$ETCD_PORT" && $ETCD_PORT != "$ETCD_PEER_PORT" && $APISERVER_PORT != "$ETCD_PEER_PORT" ]] \
   || die "port clash: $APISERVER_PORT $ETCD_PORT $ETCD_PEER_PORT"
@@ -87,7 +92,6 @@ start_daemon etcd "$bin/etcd" \
   --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster="ci-remediator=http://127.0.0.1:$ETCD_PEER_PORT" \
-  --listen-metrics-urls="" \
   --unsafe-no-fsync \
   --quota-backend-bytes=$((2 * 1024 * 1024 * 1024)) \
   --log-level=warn
@@ -118,7 +122,9 @@ start_daemon kube-apiserver "$bin/kube-apiserver" \
   ${CLUSTER_APISERVER_ARGS:-}
 t1=$(now_ms)
 
-# Admin kubeconfig: client certificate in group system:masters.
+# Admin kubeconfig: client certificate in group system:masters, embedded so the file
+# works on its own (copied elsewhere, or read by a client library).
+b64() { base64 -w0 <"$1"; }
 cat >"$kubeconfig.tmp" <<KUBECONFIG
 apiVersion: v1
 kind: Config
@@ -126,12 +132,12 @@ clusters:
 - name: ci-remediator
   cluster:
     server: https://127.0.0.1:$APISERVER_PORT
-    certificate-authority: $pki/ca.crt
+    certificate-authority-data: $(b64 "$pki/ca.crt")
 users:
 - name: admin
   user:
-    client-certificate: $pki/admin.crt
-    client-key: $pki/admin.key
+    client-certificate-data: $(b64 "$pki/admin.crt")
+    client-key-data: $(b64 "$pki/admin.key")
 contexts:
 - name: ci-remediator
   context:
