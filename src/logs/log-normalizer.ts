@@ -51,11 +51,14 @@ export function normalizeLine(raw: string): NormalizedLine {
  * `travis_fold:start:x\r\x1b[0K$ cmd`, so fold markers are dropped before choosing the last visible segment.
  */
 function lastVisibleSegment(text: string): string {
-  const segments = text.split('\r');
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const segment = segments[i]!;
-    if (segment.trim() === '' || TRAVIS_MARKER.test(segment)) continue;
-    return segment;
+  // `text.split('\r')` from the end, without splitting a long progress line into thousands of pieces.
+  let end = text.length;
+  for (;;) {
+    const cr = end === 0 ? -1 : text.lastIndexOf('\r', end - 1);
+    const segment = text.slice(cr + 1, end);
+    if (segment.trim() !== '' && !TRAVIS_MARKER.test(segment)) return segment;
+    if (cr === -1) break;
+    end = cr;
   }
   return '';
 }
@@ -199,6 +202,11 @@ export class LineSplitter {
     this.#partial += cut(piece, 0, room);
     this.#partialTruncated = true;
   }
+}
+
+/** The first `max` characters of a line, as LineSplitter and the extractor cut long lines. */
+export function cutLine(text: string, max: number): string {
+  return text.length <= max ? text : cut(text, 0, max);
 }
 
 /** Cuts `length` characters from `start` without splitting a surrogate pair. */

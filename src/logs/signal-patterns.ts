@@ -2,6 +2,7 @@
  * What makes a log line evidence of a failure. Two stages: a cheap prefilter that every raw line goes through,
  * and a scorer that only runs on the few lines the prefilter lets through.
  */
+import { compileBytePrefilter, type BytePrefilter } from './byte-prefilter.ts';
 import type { NormalizedLine } from './log-normalizer.ts';
 
 /**
@@ -34,13 +35,14 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   LS + ' *\\*\\* ',
   'not (found|installed|defined|ok)',
   'no such',
-  'cannot|can.t|could not|couldn.t|unable to',
+  // Apostrophes spelled out, not `.`: on bytes a `.` would not cover the three bytes of `’`.
+  "cannot|can't|can\u2019t|could not|couldn't|couldn\u2019t|unable to",
   'denied|refused|unreachable',
   'timed out|timeout|exceeded',
   'cancell?ed',
   'segmentation|core dumped|killed|out of memory',
   'undefined|unexpected|invalid|missing|broken',
-  'rate.?limit|toomanyrequests',
+  'rate[ _.-]?limit|toomanyrequests',
   'went wrong',
   'violation|offen[cs]e|problems? ',
   'reformat',
@@ -57,6 +59,26 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
 /** One alternation compiled once: V8 scans a line once instead of once per pattern. */
 export const SIGNAL_PREFILTER = new RegExp(SIGNAL_PATTERNS.map((source) => `(?:${source})`).join('|'), 'i');
 
+/** Lines that are not evidence but tell where a step starts; they must reach the scorer too. */
+export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])']);
+
+/**
+ * Everything the extractor lets through to normalization and scoring: the signals and the step starts. The
+ * extractor runs these as a byte DFA (byte-prefilter.ts); `grep -E -i` in the C locale runs the same sources.
+ */
+export const PREFILTER_PATTERNS: readonly string[] = Object.freeze([...SIGNAL_PATTERNS, ...SECTION_PATTERNS]);
+
+/** The same as a JS regex, for text that is already decoded (lines cut at maxLineLength). */
+export const PREFILTER_REGEX = new RegExp(PREFILTER_PATTERNS.map((source) => `(?:${source})`).join('|'), 'i');
+
+let bytePrefilter: BytePrefilter | undefined;
+
+/** PREFILTER_PATTERNS as a byte DFA, compiled on first use (a few milliseconds) and shared. */
+export function prefilterDfa(): BytePrefilter {
+  bytePrefilter ??= compileBytePrefilter(PREFILTER_PATTERNS);
+  return bytePrefilter;
+}
+
 /** What a scored line means for the section (step) it belongs to. */
 export type SectionEffect = 'failed' | 'passed' | 'start';
 
@@ -68,6 +90,8 @@ export interface LineScore {
 
 interface Rule {
   pattern: RegExp;
+  /** A cheap necessary condition, checked before the pattern. */
+  quick?: (text: string) => boolean;
   score: number;
   kind: string;
   effect?: SectionEffect;
@@ -108,7 +132,14 @@ const RULES: readonly Rule[] = [
   // rspec's `Failures:`): the details follow it, so its window looks ahead.
   { pattern: /^[\s=*#_-]*(?:[1-9]\d* failing|(?:test )?failures|failed tests?(?: summary)?|failing tests|summary of (?:all )?failing tests)[\s=*#_:-]*$/i, score: 80, kind: 'failure-header' },
   { pattern: /\b(?:build|tests?|suites?|job|run|task)\s+(?:FAILED|failed)\b/i, score: 55, kind: 'test-summary' },
-  { pattern: /\S.*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/, score: 80, kind: 'test-failure' },
+  // Means `\S.*(?:\s|:|\.{3})(?:FAIL…)…$`, but that form backtracks quadratically on long lines that do not match;
+  // only the last non-space before the separator matters, so only spaces that `.` accepts may come between.
+  {
+    pattern: /\S[^\S\n\r\u2028\u2029]*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/,
+    quick: (text) => /[LDER]$|s\)$/.test(text.slice(-2)),
+    score: 80,
+    kind: 'test-failure',
+  },
   { pattern: /^\s*\d+\) \S.*(?:test|spec|should|it |when |\(|::|#|:$)/i, score: 85, kind: 'test-failure' },
   { pattern: /failed asserting|assertion(?:error| failed| error)|\bassert(?:ionerror|_\w+)?\b.*(?:failed|error|!=|==)|expected .* (?:got|but (?:was|got|received)|to (?:be|equal|have|contain))|\bexpected:? .*\bactual\b|XCTAssert\w* failed/i, score: 75, kind: 'assertion' },
   { pattern: /^\s*(?:tests?|specs?|examples?)\b.*\b[1-9]\d* (?:failed|failures?|failing|errors?)\b|\b[1-9]\d* (?:failed|failing|failures?|errors?|problems?|broken)\b|\(\d+\) errors?\b|^FAILURES!|^\s*failures?:\s*$|failing due to -werror|one or more tests failed/i, score: 55, kind: 'test-summary' },
@@ -163,7 +194,7 @@ export function scoreLine(line: NormalizedLine): LineScore | null {
     return { score: 0, kind: 'command', effect: 'start' };
   }
   for (const rule of RULES) {
-    if (!rule.pattern.test(text)) continue;
+    if ((rule.quick && !rule.quick(text)) || !rule.pattern.test(text)) continue;
     if (rule.effect) return { score: rule.score, kind: rule.kind, effect: rule.effect };
     if (isNoise(text)) return null;
     if (rule.score < 60 && WARNING.test(text) && !/\berror\b|\bfail/i.test(text)) return null;

@@ -356,3 +356,61 @@ describe('memory', () => {
     expect(peakHeap - before).toBeLessThan(96 * 1024 * 1024);
   }, 60_000);
 });
+
+describe('byte scanning', () => {
+  async function inPieces(bytes: Buffer, size: number, options = {}): Promise<Extraction> {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
+    return extractFromStream(chunksOf(...parts), options);
+  }
+
+  it('finds the same lines however the bytes are cut into chunks', async () => {
+    for (const name of ['gha-npm-jest-failure.log', 'gha-go-build-error.log', 'gha-timeout.log']) {
+      const bytes = fixture(name);
+      const whole = extractFromText(bytes.toString('utf8'));
+      for (const size of [1, 7, 4096]) expect(await inPieces(bytes, size)).toEqual(whole);
+    }
+  });
+
+  it('finds the same lines in a large chunk (scanned in bulk) as line by line, long lines included', async () => {
+    const shapes = [
+      (i: number) => `compiling unit ${i}`,
+      (i: number) => `src/mod_${i}.c:${i}:3: error: unknown type name 'foo_${i}'`,
+      (i: number) => `${'x'.repeat(45 + (i % 10))}error: far ${i}`,
+      (i: number) => `${'y'.repeat(42)}Failure:`.slice(0, 44 + (i % 8)),
+      (i: number) => `Failure:${' '.repeat(i % 3)}`,
+      () => '',
+      (i: number) => `$ make test-${i}`,
+      (i: number) => `${'é'.repeat(20 + (i % 40))} FAIL`,
+    ];
+    const log = Array.from({ length: 3000 }, (_, i) => shapes[(i * 7 + (i >> 3)) % shapes.length]!(i)).join('\n');
+    const bytes = Buffer.from(log);
+    const options = { maxLineLength: 50 };
+    const whole = extractFromText(log, options);
+    expect(whole.stats.truncatedLines).toBeGreaterThan(0);
+    for (const size of [1, 3, 4096, bytes.length]) expect(await inPieces(bytes, size, options)).toEqual(whole);
+  });
+
+  it('judges a long line on the text it keeps, also across chunks and at a cut inside a multi-byte character', async () => {
+    const late = `${'x'.repeat(2500)} error: late`;
+    const multibyte = `${'é'.repeat(1500)} Error:`;
+    const log = ['plain', late, 'Failure:', 'x'.repeat(1999) + '€ segmentation', multibyte, 'tool: error: bad', 'end'].join('\n');
+    const bytes = Buffer.from(log);
+    for (const size of [1, 999, 1 << 16]) {
+      const extraction = await inPieces(bytes, size, { maxLineLength: 1200 });
+      expect(extraction.stats).toEqual({ lines: 7, bytes: bytes.length, truncatedLines: 3 });
+      const lines = extraction.signals.map((s) => s.line).sort((a, b) => a - b);
+      // Line 2's error and line 4's word lie beyond the cut; line 5 keeps 1200 of its 1507 characters.
+      expect(lines).toEqual([3, 6]);
+    }
+  });
+
+  it('drops a byte order mark at the start, split or not', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('--- a/src/x.ts\n+++ b/src/x.ts\n')]);
+    for (const size of [1, 2, 100]) {
+      const extraction = await inPieces(bytes, size);
+      expect(extraction.keyLine).toEqual({ line: 1, text: '--- a/src/x.ts' });
+      expect(extraction.stats.bytes).toBe(bytes.length);
+    }
+  });
+});

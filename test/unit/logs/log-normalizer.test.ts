@@ -58,6 +58,10 @@ describe('normalizeLine', () => {
 
   it('shows the last non-empty segment of carriage-return progress output', () => {
     expect(normalizeLine('a\rb\rc').text).toBe('c');
+    expect(normalizeLine('\r').text).toBe('');
+    expect(normalizeLine('\rdone\r \r').text).toBe('done');
+    expect(normalizeLine('x\r\r').text).toBe('x');
+    expect(normalizeLine('a\rtravis_fold:end:x\r').text).toBe('a');
     expect(normalizeLine('10%\r50%\r100%\r').text).toBe('100%');
     expect(normalizeLine('error: disk full\r\n').text).toBe('error: disk full');
   });
