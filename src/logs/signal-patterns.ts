@@ -56,9 +56,6 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   LS + '[^ :]+\\.[a-z0-9]+:[0-9]+:',
 ]);
 
-/** One alternation compiled once: V8 scans a line once instead of once per pattern. */
-export const SIGNAL_PREFILTER = new RegExp(SIGNAL_PATTERNS.map((source) => `(?:${source})`).join('|'), 'i');
-
 /** Lines that are not evidence but tell where a step starts; they must reach the scorer too. */
 export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])']);
 
