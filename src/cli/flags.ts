@@ -18,6 +18,16 @@ export async function openCliStore(options: CliStoreOptions): Promise<Store> {
   return openStore(loadStoreConfig(options.env, { cwd: options.cwd, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }));
 }
 
+/** Opens the configured store, runs `use`, and closes the store whatever happens. */
+export async function withCliStore<T>(options: CliStoreOptions, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openCliStore(options);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 const REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 
 export function parseRepository(value: string): string {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.ts';
-import { describeFailure, openCliStore, parseCategory, parsePositiveInteger, parseRepository } from '../flags.ts';
+import { describeFailure, withCliStore, parseCategory, parsePositiveInteger, parseRepository } from '../flags.ts';
 import type { AuditEntry, AuditFilters, Page } from '../../store/types.ts';
 import { parseTimeBound } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
@@ -93,12 +93,9 @@ export const run: Command = async (args, io) => {
 
   let page: Page<AuditEntry>;
   try {
-    const store = await openCliStore({ env: io.env, cwd: io.cwd, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
-    try {
-      page = await store.queryAudit(options.filters, { limit: options.limit, ...(options.cursor !== undefined && { cursor: options.cursor }) });
-    } finally {
-      await store.close();
-    }
+    page = await withCliStore({ env: io.env, cwd: io.cwd, dataDir: options.dataDir }, (store) =>
+      store.queryAudit(options.filters, { limit: options.limit, ...(options.cursor !== undefined && { cursor: options.cursor }) }),
+    );
   } catch (error) {
     io.stderr.write(describeFailure('audit', error));
     return error instanceof InputError ? EXIT.usage : EXIT.failed;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.ts';
-import { describeFailure, openCliStore, parseRepository } from '../flags.ts';
+import { describeFailure, withCliStore, parseRepository } from '../flags.ts';
 import type { DurationStats, Metrics, MetricsFilters } from '../../store/types.ts';
 import { parseTimeBound } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
@@ -62,12 +62,7 @@ export const run: Command = async (args, io) => {
 
   let metrics: Metrics;
   try {
-    const store = await openCliStore({ env: io.env, cwd: io.cwd, ...(dataDir !== undefined && { dataDir }) });
-    try {
-      metrics = await store.metrics(filters);
-    } finally {
-      await store.close();
-    }
+    metrics = await withCliStore({ env: io.env, cwd: io.cwd, dataDir }, (store) => store.metrics(filters));
   } catch (error) {
     io.stderr.write(describeFailure('metrics', error));
     return EXIT.failed;

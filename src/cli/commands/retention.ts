@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.ts';
-import { describeFailure, openCliStore } from '../flags.ts';
+import { describeFailure, withCliStore } from '../flags.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
 
@@ -52,17 +52,12 @@ export const run: Command = async (args, io) => {
   }
 
   try {
-    const store = await openCliStore({ env: io.env, cwd: io.cwd, ...(dataDir !== undefined && { dataDir }) });
-    try {
-      const result = await store.retention(cutoff, exportPath);
-      if (result.exportPath !== null) io.stdout.write(`Exported ${result.exported} rows to ${result.exportPath}.\n`);
-      const { audit, timings, failureHistory } = result.deleted;
-      io.stdout.write(
-        `Deleted what was older than ${cutoff.toISOString()}: ${audit} audit entries, ${timings} failure timings, ${failureHistory} failure histories.\n`,
-      );
-    } finally {
-      await store.close();
-    }
+    const result = await withCliStore({ env: io.env, cwd: io.cwd, dataDir }, (store) => store.retention(cutoff, exportPath));
+    if (result.exportPath !== null) io.stdout.write(`Exported ${result.exported} rows to ${result.exportPath}.\n`);
+    const { audit, timings, failureHistory } = result.deleted;
+    io.stdout.write(
+      `Deleted what was older than ${cutoff.toISOString()}: ${audit} audit entries, ${timings} failure timings, ${failureHistory} failure histories.\n`,
+    );
   } catch (error) {
     io.stderr.write(describeFailure('retention', error));
     return EXIT.failed;
