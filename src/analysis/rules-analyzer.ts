@@ -158,8 +158,10 @@ export function analyzeWithRules(input: RulesInput): Analysis {
     const seen = `seen ${history.occurrences} times, a re-run fixed it ${history.rerunFixed} times`;
     notes.push(`Failure history: ${seen} (${history.rerunAttempts} re-runs tried); treating ${category} as flaky_test.`);
     const fixRate = history.rerunAttempts > 0 ? Math.min(1, history.rerunFixed / history.rerunAttempts) : 1;
-    // More confirmed fixes and a higher fix rate make "flaky" more certain than any single log could.
-    confidence = Math.max(confidence, Math.min(0.95, 0.6 + 0.1 * Math.min(history.rerunFixed, 3) + 0.1 * fixRate));
+    // More confirmed fixes and a higher fix rate make "flaky" more certain than any single log could: the
+    // record adds to what the log already showed, so confidence always rises (up to a cap short of 1).
+    const fromHistory = 0.6 + 0.1 * Math.min(history.rerunFixed, 3) + 0.1 * fixRate;
+    confidence = Math.min(0.97, Math.max(confidence, fromHistory) + 0.05 * Math.min(history.rerunFixed, 3));
     category = 'flaky_test';
     const profile = CATEGORY_PROFILES.flaky_test;
     remediation = profile.remediation;

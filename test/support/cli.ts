@@ -9,7 +9,7 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process, as a user would from a shell, with its output captured. */
-export async function runCli(args: string[], options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CliRun> {
+export async function runCli(args: string[], options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; tty?: boolean; now?: Date } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
@@ -18,7 +18,7 @@ export async function runCli(args: string[], options: { stdin?: string | Buffer;
     stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
     env: options.env ?? {},
     cwd: process.cwd(),
-    now: () => new Date('2026-11-26T12:00:00Z'),
+    now: () => options.now ?? new Date('2026-11-26T12:00:00Z'),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
