@@ -45,7 +45,7 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
     return knex.raw(`count(*) filter (where risk_score >= ${index * width} and ${upper})::int as bucket_${index}`);
   });
 
-  const [first, second, byCategory, byRepository] = await Promise.all([
+  const [first, second, breakdowns] = await Promise.all([
     scoped().first(
       knex.raw('count(*)::int as failures'),
       knex.raw(`count(*) filter (where result in ('succeeded', 'failed', 'rolled_back'))::int as remediations`),
@@ -57,15 +57,12 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
       ...intervalColumns(INTERVALS.slice(0, 2)),
     ) as Promise<Record<string, unknown> | undefined>,
     scoped().first(...intervalColumns(INTERVALS.slice(2))) as Promise<Record<string, unknown> | undefined>,
+    // Both breakdowns from one scan: grouping sets aggregate by category and by repository side by side.
     scoped()
-      .select('category', knex.raw('count(*)::int as count'))
-      .groupBy('category')
-      .orderBy([{ column: 'count', order: 'desc' }, { column: 'category' }]) as Promise<Array<{ category: string | null; count: number | string }>>,
-    scoped()
-      .select('repository', knex.raw('count(*)::int as count'))
-      .groupBy('repository')
-      .orderBy([{ column: 'count', order: 'desc' }, { column: 'repository' }])
-      .limit(TOP_REPOSITORIES) as Promise<Array<{ repository: string | null; count: number | string }>>,
+      .select('category', 'repository', knex.raw('grouping(category)::int as by_repository'), knex.raw('count(*)::int as count'))
+      .groupByRaw('grouping sets ((category), (repository))') as Promise<
+      Array<{ category: string | null; repository: string | null; by_repository: number | string; count: number | string }>
+    >,
   ]);
 
   const row: Record<string, unknown> = { ...first, ...second };
@@ -86,8 +83,11 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
     timeToAnalyze: stats('analyze'),
     timeToApprove: stats('approve'),
     timeToRemediate: stats('remediate'),
-    byCategory: byCategory.map((r) => ({ category: r.category, count: Number(r.count) })),
-    byRepository: byRepository.map((r) => ({ repository: r.repository, count: Number(r.count) })),
+    byCategory: ranked(breakdowns.filter((r) => Number(r.by_repository) === 0).map((r) => ({ category: r.category, count: Number(r.count) })), 'category'),
+    byRepository: ranked(
+      breakdowns.filter((r) => Number(r.by_repository) === 1).map((r) => ({ repository: r.repository, count: Number(r.count) })),
+      'repository',
+    ).slice(0, TOP_REPOSITORIES),
     riskHistogram: Array.from({ length: HISTOGRAM_BUCKETS }, (_, index) => ({
       from: index * width,
       to: (index + 1) * width,
@@ -96,6 +96,18 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
     tokens: { input: Number(row.tokens_input ?? 0), output: Number(row.tokens_output ?? 0) },
     costUsd: Number(row.cost_usd ?? 0),
   };
+}
+
+/** Most frequent first, then by name, nulls last: a stable order for output and tests. */
+function ranked<K extends string, T extends { count: number } & Record<K, string | null>>(rows: T[], key: K): T[] {
+  return rows.sort((a, b) => b.count - a.count || compareNullable(a[key], b[key]));
+}
+
+function compareNullable(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
 }
 
 function nullableNumber(value: unknown): number | null {
