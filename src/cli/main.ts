@@ -7,6 +7,7 @@ Commands:
   audit [filters]                  List the audit trail (who or what did what, when, with what outcome)
   metrics [--since T] [--repo R]   Success rate, time to detect/analyze/approve/remediate, categories, risk
   retention --older-than 90d       Export, then delete, what is older
+  operator [options]               Run the Kubernetes operator (watch, analyze and gate FailureRecords)
   help                             Show this help
 
 Run 'ci-remediator <command> --help' for a command's options.
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: async () => (await import('./commands/audit.ts')).run,
   metrics: async () => (await import('./commands/metrics.ts')).run,
   retention: async () => (await import('./commands/retention.ts')).run,
+  operator: async () => (await import('./commands/operator.ts')).run,
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

@@ -1,0 +1,383 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
+import {
+  deriveReady,
+  INITIAL_PHASE,
+  phaseForDecision,
+  PRE_APPROVAL_CONDITIONS,
+  PRE_GATE_PHASES,
+  Reason,
+  REGATEABLE_PHASES,
+  setCondition,
+  transitionPath,
+  type Transition,
+} from '../../src/api/lifecycle.ts';
+import { describeIssues } from '../../src/api/common.ts';
+import { gate } from '../../src/policy/gate.ts';
+import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
+import { StoreUnavailableError, type AuditEntryInput, type Store } from '../../src/store/index.ts';
+import { errorMessage } from '../../src/errors.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import { describeApiError, isConflict, isNotFound, patchFinalizers, patchStatus, type KubeClients } from '../runtime/kube.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
+import { analyzeRecord } from './analyze-record.ts';
+import type { PolicyIndex } from './policy-index.ts';
+
+/**
+ * The FailureRecord reconciler, up to the gate: Pending -> Analyzing -> Analyzed -> AutoApproved |
+ * AwaitingApproval | Blocked, and re-gating of records still waiting (Analyzed, AwaitingApproval) when
+ * their policy changes.
+ *
+ * Shape (Flux's): get from the cache (missing = done) -> deletion path -> ensure finalizer -> sub-steps
+ * (analyze, gate) -> status written on every path, with Ready derived from the owned conditions.
+ *
+ * No transition without its audit row: the rows of every step a reconcile takes are written (in one
+ * transaction, idempotent by `${uid}/${phase}`) before the status that shows the new phase. A retry after a
+ * failed status write writes the same keys again, which stores nothing new. When the database is down the
+ * record stays where it was, Ready=False/AuditUnavailable says why, and the key is retried with backoff.
+ * Several steps in one reconcile (Pending to gated) cost one audit transaction and one status write.
+ */
+
+export const FINALIZER = 'ci-remediator.dev/audit';
+export const ACTOR = 'ci-remediator-operator';
+export const PLURAL = 'failurerecords';
+
+export type RecordObject = KubernetesObject & { spec?: unknown; status?: FailureRecordStatus };
+
+export interface FailureRecordReconcilerOptions {
+  records: { get(name: string, namespace?: string): RecordObject | undefined };
+  policies: PolicyIndex;
+  clients: KubeClients;
+  store: () => Promise<Store>;
+  events: EventRecorder;
+  /** False once the lease may no longer be ours: then nothing is written. */
+  canWrite: () => boolean;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** Phases this reconciler acts on; later ones belong to the approval and execution controllers. */
+const HANDLED: ReadonlySet<FailurePhase> = new Set([...PRE_GATE_PHASES, ...REGATEABLE_PHASES]);
+const MAX_REASONS = 32;
+
+export class FailureRecordReconciler {
+  readonly #options: FailureRecordReconcilerOptions;
+  readonly #now: () => Date;
+  /**
+   * resourceVersion of our last write per key. The watch delivers our own write a little later; a
+   * reconcile that runs before then would read the older cached object and redo work only to hit a 409.
+   * resourceVersions are opaque, so this is an optimization only: when they are not integers it is skipped.
+   */
+  readonly #written = new Map<string, string>();
+
+  constructor(options: FailureRecordReconcilerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  reconcile = async (key: string): Promise<void> => {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    let record = this.#options.records.get(name, namespace);
+    if (record === undefined) {
+      this.#written.delete(key);
+      return;
+    }
+    if (this.#cacheIsBehind(key, record)) return;
+    if (!this.#options.canWrite()) return;
+
+    if (record.metadata?.deletionTimestamp !== undefined) {
+      await this.#finalize(key, record);
+      return;
+    }
+    const finalizers = record.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) {
+      record = await this.#write(key, () => patchFinalizers<RecordObject>(this.#options.clients, ref(record!), rv(record!), [...finalizers, FINALIZER]));
+    }
+    await this.#reconcileStatus(key, record);
+  };
+
+  async #reconcileStatus(key: string, record: RecordObject): Promise<void> {
+    const now = this.#now();
+    const original: FailureRecordStatus = record.status ?? {};
+    const from: FailurePhase = original.phase ?? INITIAL_PHASE;
+    // AutoApproved and Blocked are final for this controller; later phases belong to others.
+    if (!HANDLED.has(from)) return;
+    const generation = record.metadata?.generation;
+    const namespace = record.metadata?.namespace ?? '';
+    const at = { observedGeneration: generation ?? 0 };
+
+    let next: FailureRecordStatus = { ...original };
+    let path: Transition[] = [];
+    let blocker: { reason: string; message: string } | undefined;
+    let failure: unknown;
+    let regated: { from: string; to: string } | undefined;
+    let spec: FailureRecordSpec | undefined;
+
+    try {
+      const parsed = FailureRecordSpec.safeParse(record.spec);
+      if (!parsed.success) {
+        const message = `spec is invalid: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`;
+        next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
+        throw new StalledError(message);
+      }
+      spec = parsed.data;
+
+      const steps: FailurePhase[] = [];
+      let analysis: AnalysisStatus | undefined = original.analysis;
+      if (PRE_GATE_PHASES.has(from) || analysis === undefined) {
+        try {
+          analysis = await analyzeRecord(spec, now);
+        } catch (error) {
+          const message = `analysis failed: ${errorMessage(error)}`;
+          next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
+          throw new TransientError(message, { cause: error });
+        }
+        next.analysis = analysis;
+        steps.push('Analyzing', 'Analyzed');
+        next.conditions = setCondition(
+          next.conditions,
+          { type: 'Analyzed', status: 'True', reason: Reason.Analyzed, message: `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`, ...at },
+          now,
+        );
+      }
+
+      const { policy } = this.#options.policies.resolve(namespace, spec.repository);
+      const result = gate({
+        analysis: {
+          category: analysis.category,
+          riskScore: analysis.riskScore,
+          components: analysis.components,
+          proposedRemediation: { action: analysis.proposedRemediation.action, rationale: analysis.proposedRemediation.rationale },
+          injectionSuspected: analysis.injectionSuspected,
+        },
+        // Only the rules analyzer runs here, so its score is the floor.
+        rulesFloor: analysis.riskScore,
+        repository: spec.repository,
+        ...(spec.changedFiles !== undefined && { changedFiles: spec.changedFiles }),
+        policy,
+      });
+      const gateStatus: GateStatus = {
+        decision: result.decision,
+        reasons: result.reasons.slice(0, MAX_REASONS).map((reason) => (reason.length > 1024 ? `${reason.slice(0, 1021)}...` : reason)),
+        policyName: result.policy,
+        policyGeneration: policy.metadata.generation ?? 0,
+        threshold: result.threshold,
+        riskScore: result.riskScore,
+        touchesApplicationCode: result.touchesApplicationCode,
+        decidedAt: now.toISOString(),
+      };
+      const previous = original.gate;
+      if (previous === undefined || !sameGate(previous, gateStatus)) {
+        next.gate = gateStatus;
+        if (previous !== undefined && REGATEABLE_PHASES.has(from)) {
+          regated = { from: `${previous.policyName}@${previous.policyGeneration}`, to: `${gateStatus.policyName}@${gateStatus.policyGeneration}` };
+        }
+      }
+      const target = phaseForDecision(result.decision);
+      steps.push(target);
+      const noMatch = isNoMatchPolicy(policy);
+      next.conditions = setCondition(
+        next.conditions,
+        {
+          type: 'Gated',
+          status: 'True',
+          reason: noMatch ? Reason.NoMatchingPolicy : target,
+          message: `${result.decision} under policy '${result.policy}': ${gateStatus.reasons[0] ?? ''}`,
+          ...at,
+        },
+        now,
+      );
+
+      path = transitionPath(from, steps);
+      if (path.length > 0) {
+        // The audit rows first: a status showing a phase whose row is missing must never exist.
+        const store = await this.#options.store();
+        await store.appendAuditBatch(path.map((step) => auditRow(record, spec!, analysis!, gateStatus, step)));
+        next.phase = path[path.length - 1]!.to;
+      }
+    } catch (error) {
+      failure = error;
+      if (error instanceof StoreUnavailableError) {
+        // Stay where we are: no new phase, analysis or gate without the audit rows that record them.
+        next = { ...original };
+        path = [];
+        regated = undefined;
+        blocker = { reason: Reason.AuditUnavailable, message: `the audit log cannot be written, so the record waits: ${error.message}` };
+      }
+    }
+
+    next.conditions = setCondition(next.conditions, deriveReady(next.conditions, PRE_APPROVAL_CONDITIONS, generation, blocker), now);
+    if (generation !== undefined) next.observedGeneration = generation;
+
+    if (!equalJson(original, next)) {
+      const timings = path.length > 0 && spec !== undefined ? this.#recordTimings(key, spec, next, now) : Promise.resolve();
+      try {
+        await this.#write(key, () => patchStatus<RecordObject>(this.#options.clients, ref(record), rv(record), next));
+      } catch (error) {
+        // The original failure says more than the status write that followed it.
+        throw failure ?? error;
+      } finally {
+        await timings;
+      }
+      this.#emitEvents(record, path, next, regated);
+    }
+
+    if (failure instanceof StoreUnavailableError) throw new TransientError(failure.message, { cause: failure });
+    if (failure !== undefined) throw failure;
+  }
+
+  async #finalize(key: string, record: RecordObject): Promise<void> {
+    const finalizers = record.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    const phase = record.status?.phase ?? INITIAL_PHASE;
+    const store = await this.#options.store();
+    try {
+      await store.appendAudit({
+        idempotencyKey: `${record.metadata?.uid}/Deleted`,
+        actor: ACTOR,
+        actorType: 'system',
+        action: 'transition',
+        outcome: 'Deleted',
+        record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid: record.metadata?.uid },
+        ...repositoryOf(record),
+        ...(record.status?.analysis?.category !== undefined && { category: record.status.analysis.category }),
+        details: { from: phase, to: 'Deleted', reason: 'the FailureRecord was deleted' },
+      });
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw new TransientError(`cannot write the deletion's audit row: ${error.message}`, { cause: error });
+      throw error;
+    }
+    try {
+      await this.#write(key, () =>
+        patchFinalizers<RecordObject>(this.#options.clients, ref(record), rv(record), finalizers.filter((f) => f !== FINALIZER)),
+      );
+    } catch (error) {
+      if (error instanceof ConflictError || !isNotFound(error)) throw error;
+    }
+  }
+
+  async #write(key: string, write: () => Promise<RecordObject>): Promise<RecordObject> {
+    if (!this.#options.canWrite()) throw new TransientError('not the leader: writes are stopped');
+    try {
+      const written = await write();
+      const version = written.metadata?.resourceVersion;
+      if (version !== undefined) this.#written.set(key, version);
+      return written;
+    } catch (error) {
+      if (isConflict(error)) throw new ConflictError(`${key} changed since it was read`, { cause: error });
+      if (isNotFound(error)) throw error;
+      throw new TransientError(`writing ${key} failed: ${describeApiError(error)}`, { cause: error });
+    }
+  }
+
+  #cacheIsBehind(key: string, record: RecordObject): boolean {
+    const written = this.#written.get(key);
+    const cached = record.metadata?.resourceVersion;
+    if (written === undefined || cached === undefined) return false;
+    if (/^\d+$/.test(written) && /^\d+$/.test(cached) && BigInt(cached) < BigInt(written)) return true;
+    this.#written.delete(key);
+    return false;
+  }
+
+  async #recordTimings(key: string, spec: FailureRecordSpec, status: FailureRecordStatus, now: Date): Promise<void> {
+    try {
+      const store = await this.#options.store();
+      await store.recordTimings({
+        recordKey: key,
+        repository: spec.repository,
+        detectedAt: new Date(spec.detectedAt),
+        ...(status.analysis !== undefined && {
+          category: status.analysis.category,
+          analyzer: status.analysis.analyzer,
+          riskScore: status.analysis.riskScore,
+          analyzedAt: new Date(status.analysis.analyzedAt ?? now),
+        }),
+        ...(status.gate !== undefined && { gateDecision: status.gate.decision, gatedAt: now }),
+      });
+    } catch (error) {
+      // Timings feed `ci-remediator metrics`; losing one is not worth holding up a transition.
+      this.#options.log.warn({ key, err: errorMessage(error) }, 'timings not recorded');
+    }
+  }
+
+  #emitEvents(record: RecordObject, path: readonly Transition[], status: FailureRecordStatus, regated: { from: string; to: string } | undefined): void {
+    const { events } = this.#options;
+    for (const step of path) {
+      if (step.to === 'Analyzing') continue;
+      if (step.to === 'Analyzed') {
+        const analysis = status.analysis;
+        events.emit(record, 'Normal', Reason.Analyzed, analysis ? `${analysis.category}, risk ${analysis.riskScore}: ${analysis.summary}` : 'analyzed');
+        continue;
+      }
+      const gateStatus = status.gate;
+      const message = gateStatus ? `${step.from} -> ${step.to} under policy '${gateStatus.policyName}': ${gateStatus.reasons[0] ?? ''}` : step.to;
+      events.emit(record, step.to === 'Blocked' ? 'Warning' : 'Normal', step.to, message);
+    }
+    if (regated !== undefined) {
+      events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${status.gate?.decision ?? ''}`);
+    }
+  }
+}
+
+function auditRow(record: RecordObject, spec: FailureRecordSpec, analysis: AnalysisStatus, gateStatus: GateStatus, step: Transition): AuditEntryInput {
+  const uid = record.metadata?.uid ?? '';
+  let reason: string;
+  if (step.to === 'Analyzing') reason = 'analysis started';
+  else if (step.to === 'Analyzed') reason = `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`;
+  else reason = `${gateStatus.decision} under policy '${gateStatus.policyName}' (generation ${gateStatus.policyGeneration}): ${gateStatus.reasons[0] ?? ''}`;
+  return {
+    idempotencyKey: `${uid}/${step.to}`,
+    actor: ACTOR,
+    actorType: 'system',
+    action: 'transition',
+    outcome: step.to,
+    record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid },
+    repository: spec.repository,
+    category: analysis.category,
+    details: { from: step.from, to: step.to, reason },
+  };
+}
+
+function repositoryOf(record: RecordObject): { repository?: string } {
+  const repository = (record.spec as { repository?: unknown } | undefined)?.repository;
+  return typeof repository === 'string' ? { repository } : {};
+}
+
+function sameGate(a: GateStatus, b: GateStatus): boolean {
+  return (
+    a.decision === b.decision &&
+    a.policyName === b.policyName &&
+    a.policyGeneration === b.policyGeneration &&
+    a.threshold === b.threshold &&
+    a.riskScore === b.riskScore &&
+    a.reasons.length === b.reasons.length &&
+    a.reasons.every((reason, i) => reason === b.reasons[i])
+  );
+}
+
+function ref(record: RecordObject) {
+  return { plural: PLURAL, namespace: record.metadata?.namespace ?? '', name: record.metadata?.name ?? '' };
+}
+
+function rv(record: RecordObject): string {
+  return record.metadata?.resourceVersion ?? '';
+}
+
+/** Deep equality of JSON values, ignoring key order (the API server does not keep ours). */
+export function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => equalJson(item, other[i]));
+  }
+  const left = Object.entries(a as Record<string, unknown>).filter(([, value]) => value !== undefined);
+  const right = Object.entries(b as Record<string, unknown>).filter(([, value]) => value !== undefined);
+  if (left.length !== right.length) return false;
+  const map = b as Record<string, unknown>;
+  return left.every(([k, value]) => equalJson(value, map[k]));
+}

@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The operator's Prometheus metrics, on its own registry (so tests can create several operators in one
+ * process). Gauges that describe state (queue depth, records per phase, leadership) are computed when
+ * scraped from the sources of truth, so they cannot drift from them.
+ */
+export interface OperatorMetrics {
+  registry: Registry;
+  reconcileTotal: Counter<'controller' | 'result'>;
+  reconcileErrors: Counter<'controller'>;
+  reconcileDuration: Histogram<'controller'>;
+  /** Sources sampled at scrape time. */
+  setQueueDepth(source: () => Record<string, number>): void;
+  setRecordPhases(source: () => Record<string, number>): void;
+  setLeader(source: () => boolean): void;
+}
+
+export function createMetrics(): OperatorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ci_remediator_' });
+  let queueDepth: () => Record<string, number> = () => ({});
+  let phases: () => Record<string, number> = () => ({});
+  let leader: () => boolean = () => false;
+
+  const reconcileTotal = new Counter({
+    name: 'ci_remediator_reconcile_total',
+    help: 'Reconciles, by controller and result (success, requeue, conflict, stalled, waiting, error).',
+    labelNames: ['controller', 'result'] as const,
+    registers: [registry],
+  });
+  const reconcileErrors = new Counter({
+    name: 'ci_remediator_reconcile_errors_total',
+    help: 'Reconciles that ended in an error and were retried with backoff.',
+    labelNames: ['controller'] as const,
+    registers: [registry],
+  });
+  const reconcileDuration = new Histogram({
+    name: 'ci_remediator_reconcile_duration_seconds',
+    help: 'Time spent in one reconcile.',
+    labelNames: ['controller'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ci_remediator_workqueue_depth',
+    help: 'Keys waiting in the work queue.',
+    labelNames: ['controller'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [controller, depth] of Object.entries(queueDepth())) this.set({ controller }, depth);
+    },
+  });
+  new Gauge({
+    name: 'ci_remediator_failure_records',
+    help: 'FailureRecords in the cache, by phase.',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [phase, count] of Object.entries(phases())) this.set({ phase }, count);
+    },
+  });
+  new Gauge({
+    name: 'ci_remediator_leader',
+    help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(leader() ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    reconcileTotal,
+    reconcileErrors,
+    reconcileDuration,
+    setQueueDepth: (source) => {
+      queueDepth = source;
+    },
+    setRecordPhases: (source) => {
+      phases = source;
+    },
+    setLeader: (source) => {
+      leader = source;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION } from '../../src/api/common.ts';
+
+/** The one field manager every write of ours uses, so `kubectl get -o yaml --show-managed-fields` names us. */
+export const FIELD_MANAGER = 'ci-remediator-operator';
+
+export interface KubeClients {
+  config: KubeConfig;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+}
+
+export class KubeConfigError extends Error {
+  readonly code = 'KUBECONFIG_INVALID';
+}
+
+/** From `path` (flag or KUBECONFIG), else in-cluster (the ServiceAccount token and the service env vars). */
+export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    if (path !== undefined) config.loadFromFile(path);
+    else if (env.KUBERNETES_SERVICE_HOST !== undefined) config.loadFromCluster();
+    else throw new Error('no kubeconfig: pass --kubeconfig or set KUBECONFIG, or run in a cluster');
+  } catch (error) {
+    throw new KubeConfigError(`Cannot load the Kubernetes configuration: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (config.getCurrentCluster() === null) throw new KubeConfigError('The kubeconfig has no current cluster (check current-context).');
+  poolConnections(config);
+  return config;
+}
+
+/**
+ * client-node 1.4 builds a new https.Agent for every request, so every API call pays a fresh TCP and TLS
+ * handshake (with client certificates, a few ms of CPU on both ends). At a hundred records a second that is
+ * most of the work. Reusing one keep-alive agent per set of TLS options keeps connections open; the
+ * options include the certificate material, so a rotated client certificate gets a new agent.
+ */
+function poolConnections(config: KubeConfig): void {
+  const agents = new Map<string, HttpsAgent>();
+  const target = config as unknown as { createAgent: (cluster: unknown, options: AgentOptions) => unknown };
+  const original = target.createAgent.bind(config);
+  target.createAgent = (cluster: unknown, options: AgentOptions) => {
+    const server = (cluster as { server?: string; proxyUrl?: string } | null)?.server ?? '';
+    if (!server.startsWith('https:') || (cluster as { proxyUrl?: string }).proxyUrl !== undefined) return original(cluster, options);
+    const key = JSON.stringify([server, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername]);
+    let agent = agents.get(key);
+    if (agent === undefined) {
+      if (agents.size > 8) agents.clear();
+      agent = new HttpsAgent({ ...options, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+}
+
+export function makeClients(config: KubeConfig): KubeClients {
+  return {
+    config,
+    custom: config.makeApiClient(CustomObjectsApi),
+    core: config.makeApiClient(CoreV1Api),
+    coordination: config.makeApiClient(CoordinationV1Api),
+  };
+}
+
+export function statusCodeOf(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  if (typeof statusCode === 'number') return statusCode;
+  return undefined;
+}
+
+export const isConflict = (error: unknown): boolean => statusCodeOf(error) === 409;
+export const isNotFound = (error: unknown): boolean => statusCodeOf(error) === 404;
+
+/** One line about an API error, without the response headers client-node puts into its messages. */
+export function describeApiError(error: unknown): string {
+  const status = statusCodeOf(error);
+  const body = (error as { body?: unknown } | null)?.body;
+  let message: string | undefined;
+  if (typeof body === 'string') {
+    try {
+      message = (JSON.parse(body) as { message?: string }).message;
+    } catch {
+      message = body.slice(0, 300);
+    }
+  } else if (body !== null && typeof body === 'object') {
+    message = (body as { message?: string }).message;
+  }
+  message ??= error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+  return status === undefined ? message : `${status}: ${message}`;
+}
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ResourceRef {
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Writes `status` through the status subresource, as a JSON merge patch carrying metadata.resourceVersion:
+ * the API server treats that as a precondition and answers 409 Conflict when the object changed since we
+ * read it, so a write based on a stale read is refused instead of overwriting someone else's update.
+ */
+export async function patchStatus<T extends KubernetesObject>(
+  clients: KubeClients,
+  ref: ResourceRef,
+  resourceVersion: string,
+  status: object,
+): Promise<T> {
+  return (await clients.custom.patchNamespacedCustomObjectStatus(
+    {
+      group: API_GROUP,
+      version: API_VERSION,
+      plural: ref.plural,
+      namespace: ref.namespace,
+      name: ref.name,
+      body: { metadata: { resourceVersion }, status },
+      fieldManager: FIELD_MANAGER,
+    },
+    MERGE_PATCH,
+  )) as T;
+}
+
+/** Sets metadata.finalizers to exactly `finalizers`, with the same resourceVersion precondition. */
+export async function patchFinalizers<T extends KubernetesObject>(
+  clients: KubeClients,
+  ref: ResourceRef,
+  resourceVersion: string,
+  finalizers: readonly string[],
+): Promise<T> {
+  return (await clients.custom.patchNamespacedCustomObject(
+    {
+      group: API_GROUP,
+      version: API_VERSION,
+      plural: ref.plural,
+      namespace: ref.namespace,
+      name: ref.name,
+      body: { metadata: { resourceVersion, finalizers: [...finalizers] } },
+      fieldManager: FIELD_MANAGER,
+    },
+    MERGE_PATCH,
+  )) as T;
+}
+
+export async function listCustomObjects<T extends KubernetesObject>(
+  clients: KubeClients,
+  plural: string,
+  namespace: string | undefined,
+): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+  const base = { group: API_GROUP, version: API_VERSION, plural };
+  const result: unknown =
+    namespace === undefined
+      ? await clients.custom.listClusterCustomObject(base)
+      : await clients.custom.listNamespacedCustomObject({ ...base, namespace });
+  return result as { items: T[]; metadata?: { resourceVersion?: string } };
+}
+
+export function watchPath(plural: string, namespace: string | undefined): string {
+  return namespace === undefined
+    ? `/apis/${API_GROUP}/${API_VERSION}/${plural}`
+    : `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${plural}`;
+}
+
+/** Drops managedFields (often larger than the object itself) before an object enters a cache. */
+export function withoutManagedFields<T extends KubernetesObject>(object: T): T {
+  if (object.metadata?.managedFields === undefined) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}

@@ -1,0 +1,230 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { NamespaceName, parseDuration } from '../api/common.ts';
+import { InputError } from '../errors.ts';
+
+/**
+ * The operator's settings, from flags and environment (flags win), parsed once into a frozen object. A bad
+ * value fails at start with a message naming the flag or environment key, so a typo in a Helm value is a
+ * crash-looping pod with a readable log line instead of an operator that runs with a surprise default.
+ */
+
+export class OperatorConfigError extends InputError {
+  override readonly code = 'OPERATOR_CONFIG_INVALID';
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Each setting: its flag, its environment key (if any), and where the message should point. */
+const SOURCES = {
+  kubeconfig: { flag: '--kubeconfig', env: 'KUBECONFIG' },
+  namespaces: { flag: '--namespace', env: 'CI_REMEDIATOR_WATCH_NAMESPACES' },
+  databaseUrl: { flag: '--database-url', env: 'CI_REMEDIATOR_DATABASE_URL' },
+  dataDir: { flag: '--data-dir', env: 'CI_REMEDIATOR_DATA_DIR' },
+  leaderElect: { flag: '--leader-elect', env: 'CI_REMEDIATOR_LEADER_ELECT' },
+  leaderElectionNamespace: { flag: '--leader-election-namespace', env: 'POD_NAMESPACE' },
+  leaderElectionId: { flag: '--leader-election-id', env: undefined },
+  leaseDurationMs: { flag: '--lease-duration', env: undefined },
+  renewDeadlineMs: { flag: '--renew-deadline', env: undefined },
+  retryPeriodMs: { flag: '--retry-period', env: undefined },
+  identity: { flag: '--identity', env: undefined },
+  httpAddress: { flag: '--http-address', env: undefined },
+  httpPort: { flag: '--http-port', env: undefined },
+  resyncPeriodMs: { flag: '--resync-period', env: undefined },
+  maxConcurrentReconciles: { flag: '--max-concurrent-reconciles', env: undefined },
+  logLevel: { flag: '--log-level', env: 'CI_REMEDIATOR_LOG_LEVEL' },
+} as const satisfies Record<string, { flag: string; env: string | undefined }>;
+type Key = keyof typeof SOURCES;
+
+const DurationMs = (min: string, max: string) => {
+  const lo = parseDuration(min)!;
+  const hi = parseDuration(max)!;
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: "must be a duration such as '15s', '2m' or '1h30m'" });
+        return z.NEVER;
+      }
+      if (ms < lo || ms > hi) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return Math.round(ms);
+    });
+};
+
+const Bool = z.string().transform((text, ctx) => {
+  const value = text.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  ctx.addIssue({ code: 'custom', message: "must be 'true' or 'false'" });
+  return z.NEVER;
+});
+
+const Integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+
+/** Raw strings in, typed values out; one field per key of SOURCES. */
+const RawConfig = z.object({
+  kubeconfig: z.string().trim().min(1).optional(),
+  namespaces: z.array(NamespaceName).default([]),
+  databaseUrl: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
+  dataDir: z.string().trim().min(1).optional(),
+  leaderElect: Bool.default(true),
+  leaderElectionNamespace: NamespaceName.default('ci-remediator'),
+  leaderElectionId: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'must be a Kubernetes object name (lower case, digits, "-" and ".")' })
+    .max(253)
+    .default('ci-remediator-operator'),
+  leaseDurationMs: DurationMs('1s', '10m').default(15_000),
+  renewDeadlineMs: DurationMs('500ms', '10m').default(10_000),
+  retryPeriodMs: DurationMs('100ms', '5m').default(2_000),
+  identity: z.string().trim().min(1).max(128).optional(),
+  httpAddress: z.string().trim().min(1).default('0.0.0.0'),
+  httpPort: Integer(0, 65535).default(8080),
+  resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
+  maxConcurrentReconciles: Integer(1, 256).default(4),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+export type OperatorConfig = Readonly<
+  Omit<z.output<typeof RawConfig>, 'namespaces' | 'identity'> & {
+    /** Empty: all namespaces. */
+    namespaces: readonly string[];
+    identity: string;
+  }
+>;
+
+export const OPERATOR_HELP = `Usage: ci-remediator operator [options]
+
+Runs the Kubernetes operator: watches FailureRecords and RemediationPolicies, analyzes and gates records,
+and writes status, events and the audit trail. Flags win over the environment variables in brackets.
+
+Options:
+  --kubeconfig PATH                 [KUBECONFIG] kubeconfig file; in-cluster configuration when neither is set
+  --namespace NS                    [CI_REMEDIATOR_WATCH_NAMESPACES] namespace to watch; repeatable or
+                                    comma-separated (default: all namespaces)
+  --database-url URL                [CI_REMEDIATOR_DATABASE_URL] PostgreSQL for the audit trail
+  --data-dir DIR                    [CI_REMEDIATOR_DATA_DIR] embedded store (PGlite) when no database URL
+  --leader-elect, --no-leader-elect [CI_REMEDIATOR_LEADER_ELECT] take a Lease before acting (default true)
+  --leader-election-namespace NS    [POD_NAMESPACE] namespace of the Lease (default ci-remediator; must exist)
+  --leader-election-id NAME         Lease name (default ci-remediator-operator)
+  --lease-duration D                how long a Lease holds without renewal (default 15s)
+  --renew-deadline D                how long the leader tries to renew before giving up (default 10s)
+  --retry-period D                  between election attempts (default 2s)
+  --identity ID                     this replica's holder identity (default <hostname>-<pid>)
+  --http-address ADDR               health and metrics address (default 0.0.0.0)
+  --http-port N                     health and metrics port; 0 picks a free one (default 8080)
+  --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
+  --max-concurrent-reconciles N     FailureRecord reconciles in parallel (default 4)
+  --log-level L                     [CI_REMEDIATOR_LOG_LEVEL] ${LOG_LEVELS.join(', ')} (default info)
+  -h, --help                        Show this help
+
+Endpoints: /healthz, /readyz, /metrics. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
+Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
+`;
+
+export interface ParsedOperatorArgs {
+  help: boolean;
+  config?: OperatorConfig;
+}
+
+/**
+ * Parses flags and environment. Throws OperatorConfigError naming the flag (or the environment key when the
+ * value came from there) and the expected form.
+ */
+export function parseOperatorConfig(args: readonly string[], env: NodeJS.ProcessEnv, defaults: { hostname?: string; pid?: number } = {}): ParsedOperatorArgs {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', multiple: true },
+        'database-url': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'leader-election-namespace': { type: 'string' },
+        'leader-election-id': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
+        identity: { type: 'string' },
+        'http-address': { type: 'string' },
+        'http-port': { type: 'string' },
+        'resync-period': { type: 'string' },
+        'max-concurrent-reconciles': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new OperatorConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  if (values.help === true) return { help: true };
+
+  // Which source each value came from, so the message points at what the user actually wrote.
+  const origin: Partial<Record<Key, string>> = {};
+  const raw: Record<string, unknown> = {};
+  for (const [key, source] of Object.entries(SOURCES) as [Key, { flag: string; env: string | undefined }][]) {
+    const flagValue = values[source.flag.slice(2)];
+    const envValue = source.env === undefined ? undefined : emptyToUndefined(env[source.env]);
+    if (flagValue !== undefined) {
+      origin[key] = source.flag;
+      raw[key] = typeof flagValue === 'boolean' ? String(flagValue) : flagValue;
+    } else if (envValue !== undefined) {
+      origin[key] = source.env;
+      raw[key] = envValue;
+    }
+  }
+  if (raw.namespaces !== undefined) {
+    const list = Array.isArray(raw.namespaces) ? (raw.namespaces as string[]) : [raw.namespaces as string];
+    raw.namespaces = [...new Set(list.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''))];
+  }
+
+  const parsed = RawConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path[0] as Key;
+    const where = origin[key] ?? SOURCES[key]?.flag ?? String(key);
+    const shown = valueAt(raw, issue.path);
+    throw new OperatorConfigError(`Invalid ${where}${shown === undefined ? '' : ` '${shown}'`}: ${issue.message}.`);
+  }
+  const data = parsed.data;
+  if (data.renewDeadlineMs >= data.leaseDurationMs) {
+    throw new OperatorConfigError(`Invalid ${origin.renewDeadlineMs ?? '--renew-deadline'}: must be shorter than --lease-duration.`);
+  }
+  if (data.retryPeriodMs >= data.renewDeadlineMs) {
+    throw new OperatorConfigError(`Invalid ${origin.retryPeriodMs ?? '--retry-period'}: must be shorter than --renew-deadline.`);
+  }
+  const identity = data.identity ?? `${defaults.hostname ?? hostname()}-${defaults.pid ?? process.pid}`;
+  return { help: false, config: Object.freeze({ ...data, namespaces: Object.freeze([...data.namespaces]), identity }) };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function valueAt(raw: Record<string, unknown>, path: readonly PropertyKey[]): string | undefined {
+  let current: unknown = raw;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return typeof current === 'string' ? current : undefined;
+}
