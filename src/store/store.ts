@@ -134,6 +134,14 @@ class KnexStore implements Store {
 
   appendAuditBatch(entries: readonly AuditEntryInput[]): Promise<number> {
     if (entries.length === 0) return Promise.resolve(0);
+    // One statement is atomic by itself: a batch that fits in one INSERT needs no BEGIN/COMMIT round trips
+    // (the operator writes every transition's rows this way, on its hot path).
+    if (entries.length <= INSERT_CHUNK) {
+      return this.#guard('appending to the audit log', async () => {
+        const rows = await this.#knex('audit_log').insert(entries.map((entry) => auditRow(entry, this.#knex))).onConflict('idempotency_key').ignore().returning('id');
+        return rows.length;
+      });
+    }
     return this.#guard('appending to the audit log', () =>
       this.#knex.transaction(async (trx) => {
         let inserted = 0;

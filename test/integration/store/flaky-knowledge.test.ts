@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
 import { analyzeLog } from '../../../src/analysis/analyze-log.ts';
 import { DEFAULT_POLICY } from '../../../src/policy/default-policy.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
@@ -34,14 +35,14 @@ describe('flaky knowledge from the store', () => {
 
   it('turns a test failure that re-runs fixed before into flaky_test, quoting the history', async () => {
     const history = (fingerprint: string) => store.failureHistory('acme/queue', fingerprint);
-    const first = await analyzeLog([run(1)], { policy: DEFAULT_POLICY, repository: 'acme/queue', history });
+    const first = await analyzeLog(Readable.from([run(1)]), { policy: DEFAULT_POLICY, repository: 'acme/queue', history });
     expect(first.analysis.category).toBe('test_failure');
 
     // The operator records what happened: seen, re-run, and the re-run went green.
     await store.recordFailureSeen('acme/queue', first.analysis.fingerprint, new Date('2026-11-21T10:00:00Z'));
     await store.recordRemediationOutcome('acme/queue', first.analysis.fingerprint, true);
 
-    const second = await analyzeLog([run(2)], { policy: DEFAULT_POLICY, repository: 'acme/queue', history });
+    const second = await analyzeLog(Readable.from([run(2)]), { policy: DEFAULT_POLICY, repository: 'acme/queue', history });
     expect(second.analysis.fingerprint).toBe(first.analysis.fingerprint);
     expect(second.analysis.category).toBe('flaky_test');
     expect(second.analysis.confidence).toBeGreaterThan(first.analysis.confidence);
@@ -49,7 +50,7 @@ describe('flaky knowledge from the store', () => {
     expect(second.analysis.proposedRemediation.action).toBe('rerun-failed-jobs');
 
     // Another repository's history says nothing about this one.
-    const elsewhere = await analyzeLog([run(3)], { policy: DEFAULT_POLICY, repository: 'acme/other', history: (f) => store.failureHistory('acme/other', f) });
+    const elsewhere = await analyzeLog(Readable.from([run(3)]), { policy: DEFAULT_POLICY, repository: 'acme/other', history: (f) => store.failureHistory('acme/other', f) });
     expect(elsewhere.analysis.category).toBe('test_failure');
   });
 
