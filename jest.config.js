@@ -13,5 +13,10 @@ export default {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 30000,
+  // The real control plane (started, or reused when `npm run cluster:up` runs one) with the CRDs applied, and
+  // a fresh dist/ for the operator tests; skipped when only unit/property/store paths are selected. Stopped
+  // after the run only if this run started it. See docs/testing.md.
+  globalSetup: '<rootDir>/test/support/cluster-setup.ts',
+  globalTeardown: '<rootDir>/test/support/cluster-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
