@@ -4,7 +4,7 @@
 // 10,000 records cached < 200 MB.
 //
 //   node bench/operator.ts [--burst 1000] [--rate 50] [--seconds 30] [--cached 10000] [--in-flight 32]
-//                          [--max-concurrent-reconciles 4] [--private] [--no-build] [--keep]
+//                          [--max-concurrent-reconciles 8] [--private] [--no-build] [--keep]
 //
 // Uses the shared control plane (.cluster/, started if needed) and a throwaway PostgreSQL database on
 // 127.0.0.1:5432; records go into a namespace of their own, deleted through the operator afterwards (so its
@@ -29,7 +29,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     cached: { type: 'string', default: '10000' },
     'in-flight': { type: 'string', default: '32' },
-    'max-concurrent-reconciles': { type: 'string', default: '4' },
+    'max-concurrent-reconciles': { type: 'string', default: '8' },
     private: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },

@@ -4,7 +4,7 @@ import { INITIAL_PHASE, REGATEABLE_PHASES } from '../src/api/lifecycle.ts';
 import type { OperatorConfig } from '../src/config/operator-config.ts';
 import { errorMessage } from '../src/errors.ts';
 import { loadStoreConfig, openStore, StoreUnavailableError, type Store } from '../src/store/index.ts';
-import { FailureRecordReconciler, PLURAL as RECORD_PLURAL, type RecordObject } from './controllers/failurerecord.ts';
+import { FailureRecordReconciler, PLURAL as RECORD_PLURAL, slimRecordForCache, type RecordObject } from './controllers/failurerecord.ts';
 import { PolicyIndex } from './controllers/policy-index.ts';
 import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
 import { createMetrics, type OperatorMetrics } from './http/metrics.ts';
@@ -281,8 +281,8 @@ class Runtime {
             name: `${RECORD_PLURAL}@${namespace ?? '*'}`,
             path: watchPath(RECORD_PLURAL, namespace),
             list: () => listCustomObjects<RecordObject>(clients, RECORD_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, withoutManagedFields),
-            transform: withoutManagedFields,
+            factory: listWatchFactory(clients.config, slimRecordForCache),
+            transform: slimRecordForCache,
             backoff: WATCH_BACKOFF,
             resyncPeriodMs: config.resyncPeriodMs,
             onEvent: (event, object) => this.#onRecord(event, object),

@@ -18,7 +18,7 @@ import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
 import { StoreUnavailableError, type AuditEntryInput, type Store } from '../../src/store/index.ts';
 import { errorMessage } from '../../src/errors.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import { describeApiError, isConflict, isNotFound, patchFinalizers, patchStatus, type KubeClients } from '../runtime/kube.ts';
+import { describeApiError, isConflict, isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
 import { analyzeRecord } from './analyze-record.ts';
@@ -44,6 +44,18 @@ export const ACTOR = 'ci-remediator-operator';
 export const PLURAL = 'failurerecords';
 
 export type RecordObject = KubernetesObject & { spec?: unknown; status?: FailureRecordStatus };
+
+/**
+ * The cache's copy of a record. Excerpts (up to 16 KiB per failed job) are only read to analyze a record;
+ * once status.analysis holds the result, the cached copy drops them, so 10,000 analyzed records cost what
+ * their metadata and status cost, not their logs. A record still to be analyzed keeps them.
+ */
+export function slimRecordForCache(object: RecordObject): RecordObject {
+  const slim = withoutManagedFields(object);
+  const spec = slim.spec as { failedJobs?: { excerpt?: string }[] } | undefined;
+  if (slim.status?.analysis === undefined || !Array.isArray(spec?.failedJobs)) return slim;
+  return { ...slim, spec: { ...spec, failedJobs: spec.failedJobs.map((job) => ({ ...job, excerpt: '' })) } };
+}
 
 export interface FailureRecordReconcilerOptions {
   records: { get(name: string, namespace?: string): RecordObject | undefined };

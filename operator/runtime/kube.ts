@@ -175,8 +175,19 @@ export function watchPath(plural: string, namespace: string | undefined): string
 }
 
 /** Drops managedFields (often larger than the object itself) before an object enters a cache. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What every cached object can do without: managedFields and kubectl's last-applied copy of the object
+ * are bookkeeping for writers, often larger than the object itself, and nothing here reads them.
+ */
 export function withoutManagedFields<T extends KubernetesObject>(object: T): T {
-  if (object.metadata?.managedFields === undefined) return object;
-  const { managedFields: _dropped, ...metadata } = object.metadata;
-  return { ...object, metadata };
+  const metadata = object.metadata;
+  if (metadata === undefined || (metadata.managedFields === undefined && metadata.annotations?.[LAST_APPLIED] === undefined)) return object;
+  const { managedFields: _dropped, ...kept } = metadata;
+  if (kept.annotations?.[LAST_APPLIED] !== undefined) {
+    const { [LAST_APPLIED]: _lastApplied, ...annotations } = kept.annotations;
+    kept.annotations = annotations;
+  }
+  return { ...object, metadata: kept };
 }

@@ -95,7 +95,7 @@ const RawConfig = z.object({
   httpAddress: z.string().trim().min(1).default('0.0.0.0'),
   httpPort: Integer(0, 65535).default(8080),
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
-  maxConcurrentReconciles: Integer(1, 256).default(4),
+  maxConcurrentReconciles: Integer(1, 256).default(8),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -128,7 +128,7 @@ Options:
   --http-address ADDR               health and metrics address (default 0.0.0.0)
   --http-port N                     health and metrics port; 0 picks a free one (default 8080)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
-  --max-concurrent-reconciles N     FailureRecord reconciles in parallel (default 4)
+  --max-concurrent-reconciles N     FailureRecord reconciles in parallel (default 8)
   --log-level L                     [CI_REMEDIATOR_LOG_LEVEL] ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                        Show this help
 

@@ -19,7 +19,7 @@ describe('parseOperatorConfig', () => {
       httpAddress: '0.0.0.0',
       httpPort: 8080,
       resyncPeriodMs: 600_000,
-      maxConcurrentReconciles: 4,
+      maxConcurrentReconciles: 8,
       logLevel: 'info',
     });
     expect(Object.isFrozen(config)).toBe(true);
