@@ -202,3 +202,16 @@ describe('failureRecordName', () => {
     expect(call).toThrow(message);
   });
 });
+
+describe('examples/records', () => {
+  it('holds FailureRecords the schema accepts, as the README applies them', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { parse } = await import('yaml');
+    const files = (await readdir('examples/records')).filter((name) => name.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const name of files) {
+      const result = FailureRecord.safeParse(parse(await readFile(`examples/records/${name}`, 'utf8')));
+      expect(result.error?.issues ?? []).toEqual([]);
+    }
+  });
+});
