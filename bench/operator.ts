@@ -33,6 +33,8 @@ const { values } = parseArgs({
     private: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    // The V8 heap limit the operator runs with, as the chart sets it from the container's memory limit.
+    'operator-heap-mb': { type: 'string' },
   },
 });
 const BURST = Number(values.burst);
@@ -72,12 +74,16 @@ const operator = await startOperator({
   leaderElectionNamespace: namespace,
   maxConcurrentReconciles: Number(values['max-concurrent-reconciles']),
   identity: 'bench',
+  ...(values['operator-heap-mb'] !== undefined && { env: { NODE_OPTIONS: `--max-old-space-size=${Number(values['operator-heap-mb'])}` } }),
 });
 await waitReady(operator);
 const pids = { operator: operator.pid, 'kube-apiserver': daemonPid('kube-apiserver'), etcd: daemonPid('etcd') };
 const cpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])) as Record<keyof typeof pids, number>;
 
-console.log(`operator benchmark: namespace ${namespace}, --max-concurrent-reconciles ${values['max-concurrent-reconciles']}, ${IN_FLIGHT} creates in flight`);
+console.log(
+  `operator benchmark: namespace ${namespace}, --max-concurrent-reconciles ${values['max-concurrent-reconciles']}, ${IN_FLIGHT} creates in flight` +
+    (values['operator-heap-mb'] === undefined ? '' : `, operator heap limit ${values['operator-heap-mb']} MB`),
+);
 
 // ------------------------------------------------------------------- our own watch: when each record was gated
 const gatedAt = new Map<string, number>();
@@ -199,6 +205,8 @@ function report(title: string, cpuBefore: ReturnType<typeof cpu>, wallMs: number
   );
   if (metrics) {
     console.log(`  reconciles ${metrics.sum('ci_remediator_reconcile_total')}, errors ${metrics.sum('ci_remediator_reconcile_errors_total')}`);
+    const mb = (name: string) => fmt(metrics.sum(name) / 1024 / 1024, 1);
+    console.log(`  operator V8 heap used ${mb('ci_remediator_nodejs_heap_size_used_bytes')} MB of ${mb('ci_remediator_nodejs_heap_size_total_bytes')} MB allocated, external ${mb('ci_remediator_nodejs_external_memory_bytes')} MB`);
   }
   report(`${createdAt.size} cached`, cpuBefore, end - t0);
 }

@@ -314,3 +314,13 @@ describe('redactExtraction', () => {
     expect(redactions).toEqual({});
   });
 });
+
+describe('redaction in a long-running process', () => {
+  it('leaves nothing behind per call (no performance marks piling up)', async () => {
+    const { performance } = await import('node:perf_hooks');
+    await redactText('warm up: ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8');
+    const before = performance.getEntries().length;
+    for (let i = 0; i < 200; i++) await redactText(`line ${i}: token ghp_${'x'.repeat(30)}${String(i).padStart(6, '0')}`);
+    expect(performance.getEntries().length).toBe(before);
+  });
+});
