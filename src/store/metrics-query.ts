@@ -19,8 +19,8 @@ const INTERVALS = [
  * connections (cores) at once, each also carrying cheap aggregates so no extra scan is spent on them.
  */
 export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise<Metrics> {
-  const scoped = (): Knex.QueryBuilder => {
-    const query = knex('failure_timings');
+  const scoped = (db: Knex | Knex.Transaction = knex): Knex.QueryBuilder => {
+    const query = db('failure_timings');
     if (filters.repository !== undefined) query.where('repository', filters.repository);
     if (filters.since !== undefined) query.where('detected_at', '>=', filters.since);
     if (filters.until !== undefined) query.where('detected_at', '<', filters.until);
@@ -46,7 +46,8 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
   });
 
   const [first, second, breakdowns] = await Promise.all([
-    scoped().first(
+    withSortMemory(knex, (trx) =>
+      scoped(trx).first(
       knex.raw('count(*)::int as failures'),
       knex.raw(`count(*) filter (where result in ('succeeded', 'failed', 'rolled_back'))::int as remediations`),
       knex.raw(`count(*) filter (where result = 'succeeded')::int as succeeded`),
@@ -55,8 +56,9 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
       knex.raw('coalesce(sum(cost_usd), 0)::float8 as cost_usd'),
       ...bucketColumns,
       ...intervalColumns(INTERVALS.slice(0, 2)),
-    ) as Promise<Record<string, unknown> | undefined>,
-    scoped().first(...intervalColumns(INTERVALS.slice(2))) as Promise<Record<string, unknown> | undefined>,
+      ) as Promise<Record<string, unknown> | undefined>,
+    ),
+    withSortMemory(knex, (trx) => scoped(trx).first(...intervalColumns(INTERVALS.slice(2))) as Promise<Record<string, unknown> | undefined>),
     // Both breakdowns from one scan: grouping sets aggregate by category and by repository side by side.
     scoped()
       .select('category', 'repository', knex.raw('grouping(category)::int as by_repository'), knex.raw('count(*)::int as count'))
@@ -96,6 +98,18 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
     tokens: { input: Number(row.tokens_input ?? 0), output: Number(row.tokens_output ?? 0) },
     costUsd: Number(row.cost_usd ?? 0),
   };
+}
+
+/**
+ * Runs a percentile query with room to sort in memory. The default work_mem (4 MB) sends a sort of a million
+ * intervals to disk; SET LOCAL raises it for this transaction only, so no other query of the pool is affected.
+ */
+const SORT_MEMORY = '64MB';
+function withSortMemory<T>(knex: Knex, query: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.transaction(async (trx) => {
+    await trx.raw(`set local work_mem = '${SORT_MEMORY}'`);
+    return query(trx);
+  });
 }
 
 /** Most frequent first, then by name, nulls last: a stable order for output and tests. */
