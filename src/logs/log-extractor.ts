@@ -19,6 +19,9 @@ import { cutLine, normalizeLine, type NormalizedLine } from './log-normalizer.ts
 import { isSectionStart, prefilterDfa, scoreLine, type LineScore } from './signal-patterns.ts';
 import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type ExtractOptions, type Extraction, type Signal } from './types.ts';
 
+/** What the GitHub Actions runner prints when the job's steps are over and its post-job phase begins. */
+const POST_JOB_CLEANUP = 'Post job cleanup.';
+
 /** Lines kept before and after each candidate; windows are cut from these, so they bound every window. */
 const CONTEXT_BEFORE = 10;
 const CONTEXT_AFTER = 16;
@@ -330,6 +333,12 @@ export class LogExtractor {
   }
 
   #collectAfter(text: string): void {
+    // The runner's post-job phase (checkout's credential clean-up, cache saves) follows the last step's exit;
+    // none of it explains a failure, so no window runs on into it.
+    if (text === POST_JOB_CLEANUP) {
+      this.#open = [];
+      return;
+    }
     let closed = false;
     for (const candidate of this.#open) {
       candidate.after.push(text);

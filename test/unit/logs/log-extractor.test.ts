@@ -414,3 +414,24 @@ describe('byte scanning', () => {
     }
   });
 });
+
+describe("the runner's post-job phase", () => {
+  it('is never part of a window: excerpts stop at "Post job cleanup."', () => {
+    const log = [
+      '2026-11-20T10:00:00.0000000Z ##[group]Run go build ./...',
+      '2026-11-20T10:00:00.0000000Z go build ./...',
+      '2026-11-20T10:00:00.0000000Z ##[endgroup]',
+      '2026-11-20T10:00:01.0000000Z internal/store/postgres.go:87:15: undefined: pgx.ErrNoRowz',
+      '2026-11-20T10:00:01.0000000Z ##[error]Process completed with exit code 1.',
+      '2026-11-20T10:00:02.0000000Z Post job cleanup.',
+      '2026-11-20T10:00:02.0000000Z [command]/usr/bin/git version',
+      '2026-11-20T10:00:02.0000000Z git version 2.51.2',
+      '2026-11-20T10:00:02.0000000Z [command]/usr/bin/git config --local --unset-all http.https://github.com/.extraheader',
+      '2026-11-20T10:00:02.0000000Z Cleaning up orphan processes',
+      '',
+    ].join('\n');
+    const extraction = extractFromText(log);
+    expect(extraction.keyLine?.line).toBe(4);
+    expect(Math.max(...extraction.excerpts.map((e) => e.endLine))).toBe(5);
+  });
+});
