@@ -46,13 +46,3 @@ export const ENGINES: ReadonlyArray<[Engine['name'], Engine]> = [
   ['postgres', postgresEngine],
   ['pglite', pgliteEngine],
 ];
-
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 5): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}

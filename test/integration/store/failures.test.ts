@@ -5,7 +5,8 @@ import { loadStoreConfig } from '../../../src/store/store-config.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import type { AuditEntryInput } from '../../../src/store/types.ts';
 import { terminateBackends, withAdmin } from '../../support/postgres.ts';
-import { eventually, postgresEngine, type Provisioned } from './engines.ts';
+import { eventually } from '../../support/eventually.ts';
+import { postgresEngine, type Provisioned } from './engines.ts';
 
 // Connection loss only exists with a server: these run on PostgreSQL.
 describe('store failures on postgres', () => {
@@ -65,10 +66,14 @@ describe('store failures on postgres', () => {
       }));
       const write = store.appendAuditBatch(batch).then(() => undefined, (e: unknown) => e);
       // Wait until the batch's transaction is open on the server, then end the session as a failover would.
-      await eventually(() => withAdmin(async (client) => {
-        const r = await client.query(`select 1 from pg_stat_activity where application_name = $1 and state in ('active', 'idle in transaction')`, [applicationName]);
-        return r.rowCount! > 0;
-      }));
+      await eventually(
+        () =>
+          withAdmin(async (client) => {
+            const r = await client.query(`select 1 from pg_stat_activity where application_name = $1 and state in ('active', 'idle in transaction')`, [applicationName]);
+            if (r.rowCount === 0) throw new Error('the batch has no open transaction yet');
+          }),
+        { timeoutMs: 10_000, intervalMs: 5, description: "the batch's transaction on the server" },
+      );
       expect(await terminateBackends(applicationName)).toBeGreaterThan(0);
       const error = await write;
       expect(error).toBeInstanceOf(StoreUnavailableError);

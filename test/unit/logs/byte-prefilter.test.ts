@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ACCEPT, LineVerdicts, classifyLinePair, classifyLines, compileBytePrefilter, prefilterMatches } from '../../../src/logs/byte-prefilter.ts';
 import { PREFILTER_PATTERNS, PREFILTER_REGEX, SIGNAL_PATTERNS, prefilterDfa } from '../../../src/logs/signal-patterns.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const reference = new RegExp(PREFILTER_PATTERNS.map((source) => `(?:${source})`).join('|'), 'i');
 const bytesMatch = (line: string) => prefilterMatches(prefilterDfa(), Buffer.from(line, 'utf8'));
@@ -47,14 +48,7 @@ describe('byte prefilter', () => {
 
   it('agrees with the regex on random lines built from pattern fragments', () => {
     const pieces = ['err', 'or', 'fail', ' ', ':', '1', '.c', 'm', 'E', '_', '*', ')', '\r', 'é', '×', '●', '$', 'a', '-', '/', '\0', "'", '’'];
-    let seed = 42;
-    const random = (n: number) => {
-      // xorshift32: the low bits of a power-of-two LCG repeat too soon for `% n`.
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
+    const random = seededRandom(42);
     const disagree: string[] = [];
     for (let k = 0; k < 20000; k++) {
       let line = '';

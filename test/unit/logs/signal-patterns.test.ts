@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { scoreLine } from '../../../src/logs/signal-patterns.ts';
+import { seededRandom } from '../../support/random.ts';
 
 // The form the test-failure rule had: correct, but quadratic on long lines that do not match.
 const ORIGINAL = /\S.*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/;
@@ -30,14 +31,7 @@ describe('the trailing FAIL/ERROR rule', () => {
   it('matches where the original did, on the regex alone', () => {
     const rule = /\S[^\S\n\r\u2028\u2029]*(?:\s|:|\.{3})(?:FAIL|FAILED|FAILURE|ERROR)(?: \([\d.]+ ?m?s\))?$/;
     const pieces = ['a', ' ', '\t', ':', '.', '...', 'FAIL', 'FAILED', 'FAILURE', 'ERROR', ' (1.5 ms)', '\u2028', '\n', '\r', 'x'];
-    let seed = 11;
-    const random = (n: number) => {
-      // xorshift32: the low bits of a power-of-two LCG repeat too soon for `% n`.
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
+    const random = seededRandom(11);
     const disagree: string[] = [];
     for (let k = 0; k < 50000; k++) {
       let text = '';

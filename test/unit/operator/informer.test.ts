@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ListWatch, type KubernetesObject, type Watch } from '@kubernetes/client-node';
 import { ResilientInformer, type InformerFactory, type WatchEvent } from '../../../operator/runtime/informer.ts';
+import { eventually as waitFor } from '../../support/eventually.ts';
 
 /**
  * The wrapper is tested around client-node's real informer (ListWatch); only the list/watch source under it
@@ -39,18 +40,8 @@ class ScriptedSource {
 const obj = (name: string, resourceVersion: string): KubernetesObject => ({ metadata: { name, namespace: 'ns', resourceVersion } });
 const listOf = (resourceVersion: string, ...items: KubernetesObject[]) => async () => ({ items, metadata: { resourceVersion } });
 
-async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
+/** In-process waits are short: poll often, give up after 2 s. */
+const eventually = (check: () => void) => waitFor(check, { timeoutMs: 2000, intervalMs: 5 });
 
 function make(source: ScriptedSource, extra: { resyncPeriodMs?: number; onResync?: (objects: readonly KubernetesObject[]) => void } = {}) {
   const events: [WatchEvent, string][] = [];

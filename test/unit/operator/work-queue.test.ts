@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { backoffDelay, jittered } from '../../../operator/runtime/backoff.ts';
 import { WorkQueue } from '../../../operator/runtime/work-queue.ts';
+import { eventually as waitFor } from '../../support/eventually.ts';
 
 /** A promise the test resolves by hand, to hold a reconcile "in flight". */
 function gate() {
@@ -11,18 +12,8 @@ function gate() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
+/** In-process waits are short: poll often, give up after 2 s. */
+const eventually = (check: () => void) => waitFor(check, { timeoutMs: 2000, intervalMs: 5 });
 
 const BACKOFF = { baseMs: 5, maxMs: 40 };
 
