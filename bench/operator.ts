@@ -5,6 +5,8 @@
 //
 //   node bench/operator.ts [--burst 1000] [--rate 50] [--seconds 30] [--cached 10000] [--in-flight 32]
 //                          [--max-concurrent-reconciles 8] [--private] [--no-build] [--keep]
+//                          [--phases burst,steady,memory] [--operator-heap-mb N] [--operator-node-options FLAGS]
+//                          [--operator-env KEY=VALUE ...]
 //
 // Uses the shared control plane (.cluster/, started if needed) and a throwaway PostgreSQL database on
 // 127.0.0.1:5432; records go into a namespace of their own, deleted through the operator afterwards (so its
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '30' },
     cached: { type: 'string', default: '10000' },
+    // Which parts to run, comma-separated: burst, steady, memory.
+    phases: { type: 'string', default: 'burst,steady,memory' },
     'in-flight': { type: 'string', default: '32' },
     'max-concurrent-reconciles': { type: 'string', default: '8' },
     private: { type: 'boolean', default: false },
@@ -35,6 +39,10 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     // The V8 heap limit the operator runs with, as the chart sets it from the container's memory limit.
     'operator-heap-mb': { type: 'string' },
+    // Any other Node/V8 flags for the operator process (e.g. '--max-semi-space-size=4'), as a chart would set NODE_OPTIONS.
+    'operator-node-options': { type: 'string', default: '' },
+    // Extra environment for the operator process, KEY=VALUE, repeatable (e.g. MALLOC_ARENA_MAX=2).
+    'operator-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const BURST = Number(values.burst);
@@ -42,6 +50,7 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const CACHED = Number(values.cached);
 const IN_FLIGHT = Number(values['in-flight']);
+const PHASES = new Set(values.phases.split(',').map((phase) => phase.trim()));
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ms = (n: number) => `${fmt(n)} ms`;
@@ -51,7 +60,8 @@ let privatePlane: PrivateControlPlane | null = null;
 let kubeconfig: string;
 let pidDir: string;
 if (values.private) {
-  privatePlane = await startPrivateControlPlane();
+  // CLUSTER_APISERVER_ARGS reaches the private kube-apiserver too (e.g. --profiling=true to take a CPU profile).
+  privatePlane = await startPrivateControlPlane({ apiserverArgs: process.env.CLUSTER_APISERVER_ARGS ?? '' });
   kubeconfig = privatePlane.kubeconfig;
   pidDir = privatePlane.stateDir;
 } else {
@@ -66,6 +76,19 @@ const namespace = await createNamespace(k, 'bench-operator');
 const database = await createTestDatabase();
 await createPolicy(k, namespace, 'permissive', { repositories: ['acme/*'], riskThreshold: 60 });
 
+const operatorNodeOptions = [
+  values['operator-heap-mb'] === undefined ? '' : `--max-old-space-size=${Number(values['operator-heap-mb'])}`,
+  values['operator-node-options'],
+]
+  .filter((flag) => flag !== '')
+  .join(' ');
+const operatorEnv = Object.fromEntries(
+  values['operator-env'].map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--operator-env takes KEY=VALUE, got '${pair}'`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 const daemonPid = (name: string): number => Number(readFileSync(join(pidDir, `${name}.pid`), 'utf8').trim());
 const operator = await startOperator({
   kubeconfig,
@@ -74,7 +97,7 @@ const operator = await startOperator({
   leaderElectionNamespace: namespace,
   maxConcurrentReconciles: Number(values['max-concurrent-reconciles']),
   identity: 'bench',
-  ...(values['operator-heap-mb'] !== undefined && { env: { NODE_OPTIONS: `--max-old-space-size=${Number(values['operator-heap-mb'])}` } }),
+  env: { NODE_OPTIONS: operatorNodeOptions, ...operatorEnv },
 });
 await waitReady(operator);
 const pids = { operator: operator.pid, 'kube-apiserver': daemonPid('kube-apiserver'), etcd: daemonPid('etcd') };
@@ -82,7 +105,8 @@ const cpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [
 
 console.log(
   `operator benchmark: namespace ${namespace}, --max-concurrent-reconciles ${values['max-concurrent-reconciles']}, ${IN_FLIGHT} creates in flight` +
-    (values['operator-heap-mb'] === undefined ? '' : `, operator heap limit ${values['operator-heap-mb']} MB`),
+    (operatorNodeOptions === '' ? '' : `, operator NODE_OPTIONS '${operatorNodeOptions}'`) +
+    (values['operator-env'].length === 0 ? '' : `, operator env ${values['operator-env'].join(' ')}`),
 );
 
 // ------------------------------------------------------------------- our own watch: when each record was gated
@@ -148,7 +172,7 @@ function report(title: string, cpuBefore: ReturnType<typeof cpu>, wallMs: number
 }
 
 // --------------------------------------------------------------------------------------- 1. burst
-{
+if (PHASES.has('burst')) {
   const cpuBefore = cpu();
   const t0 = performance.now();
   const names = await pool(Array.from({ length: BURST }), IN_FLIGHT, () => create('burst'));
@@ -162,7 +186,7 @@ function report(title: string, cpuBefore: ReturnType<typeof cpu>, wallMs: number
 }
 
 // -------------------------------------------------------------------------------------- 2. steady
-{
+if (PHASES.has('steady')) {
   const total = RATE * SECONDS;
   const cpuBefore = cpu();
   const t0 = performance.now();
@@ -189,7 +213,7 @@ function report(title: string, cpuBefore: ReturnType<typeof cpu>, wallMs: number
 }
 
 // ------------------------------------------------------------------------------------ 3. cached records
-{
+if (PHASES.has('memory')) {
   const missing = Math.max(0, CACHED - createdAt.size);
   const cpuBefore = cpu();
   const t0 = performance.now();

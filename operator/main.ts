@@ -5,15 +5,19 @@ import type { OperatorConfig } from '../src/config/operator-config.ts';
 import { errorMessage } from '../src/errors.ts';
 import { loadStoreConfig, openStore, StoreUnavailableError, type Store } from '../src/store/index.ts';
 import { FailureRecordReconciler, PLURAL as RECORD_PLURAL, slimRecordForCache, type RecordObject } from './controllers/failurerecord.ts';
+import { createExecutor, ExecutionReconciler, executionControllerReconcile, recordControllerReconcile } from './controllers/execution.ts';
 import { PolicyIndex } from './controllers/policy-index.ts';
 import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
 import { createMetrics, type OperatorMetrics } from './http/metrics.ts';
+import { createIngestHandler } from './http/ingest.ts';
 import { startHealthServer, type HealthServer } from './http/server.ts';
+import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
 import type { BackoffOptions } from './runtime/backoff.ts';
 import { Controller } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { listWatchFactory, ResilientInformer, type WatchEvent } from './runtime/informer.ts';
 import { listCustomObjects, loadKubeConfig, makeClients, watchPath, withoutManagedFields, type KubeClients } from './runtime/kube.ts';
+import { StringInterner } from './runtime/intern.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/logger.ts';
 
@@ -99,12 +103,25 @@ class Operator {
         port: config.httpPort,
         registry: this.#metrics.registry,
         ready: () => this.#ready(),
+        // Served by every replica, leader or not: creating a record needs no lease.
+        ...(config.ingestSecret !== undefined && {
+          routes: {
+            [INGEST_PATH]: createIngestHandler({
+              secret: config.ingestSecret,
+              clients: this.#clients,
+              namespaces: config.namespaces,
+              defaultNamespace: config.ingestNamespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined),
+              log: this.#log,
+              registry: this.#metrics.registry,
+            }),
+          },
+        }),
       });
     } catch (error) {
       this.#log.fatal({ err: errorMessage(error), address: config.httpAddress, port: config.httpPort }, 'cannot listen');
       return 1;
     }
-    this.#log.info({ address: this.#http.address, port: this.#http.port }, 'http server listening');
+    this.#log.info({ address: this.#http.address, port: this.#http.port, ingest: config.ingestSecret !== undefined }, 'http server listening');
 
     this.#events = new EventRecorder({
       clients: this.#clients,
@@ -244,6 +261,7 @@ class Runtime {
   readonly #records: NamespacedCaches<RecordObject>;
   readonly #policies: NamespacedCaches<KubernetesObject>;
   readonly #recordController: Controller;
+  readonly #executionController: Controller;
   readonly #policyController: Controller;
   readonly #policyGenerations = new Map<string, number | undefined>();
   #draining = false;
@@ -274,6 +292,8 @@ class Runtime {
       ),
       namespaces,
     );
+    const interner = new StringInterner();
+    const cacheRecord = (object: RecordObject): RecordObject => interner.intern(slimRecordForCache(object));
     this.#records = new NamespacedCaches(
       namespaces.map(
         (namespace) =>
@@ -281,12 +301,16 @@ class Runtime {
             name: `${RECORD_PLURAL}@${namespace ?? '*'}`,
             path: watchPath(RECORD_PLURAL, namespace),
             list: () => listCustomObjects<RecordObject>(clients, RECORD_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, slimRecordForCache),
-            transform: slimRecordForCache,
+            factory: listWatchFactory(clients.config, cacheRecord),
+            transform: cacheRecord,
             backoff: WATCH_BACKOFF,
             resyncPeriodMs: config.resyncPeriodMs,
             onEvent: (event, object) => this.#onRecord(event, object),
-            onResync: (objects) => objects.forEach((object) => this.#recordController.enqueue(keyOf(object))),
+            onResync: (objects) =>
+              objects.forEach((object) => {
+                this.#recordController.enqueue(keyOf(object));
+                this.#executionController.enqueue(keyOf(object));
+              }),
             log,
           }),
       ),
@@ -294,6 +318,7 @@ class Runtime {
     );
 
     const index = new PolicyIndex(this.#policies);
+    const executor = createExecutor(config, log);
     const recordReconciler = new FailureRecordReconciler({
       records: this.#records,
       policies: index,
@@ -302,13 +327,36 @@ class Runtime {
       events: options.events,
       canWrite,
       log,
+      githubConfigured: executor !== undefined,
+    });
+    // AutoApproved and later phases: the remediation executor, on a queue of its own (see execution.ts).
+    const executionReconciler = new ExecutionReconciler({
+      records: this.#records,
+      policies: index,
+      clients,
+      store: options.store,
+      events: options.events,
+      metrics,
+      canWrite,
+      log,
+      executor,
+      pollIntervalMs: config.verifyPollIntervalMs,
+      verifyTimeoutMs: config.verifyTimeoutMs,
     });
     const policyReconciler = new RemediationPolicyReconciler({ policies: this.#policies, index, records: this.#records, clients, canWrite });
     this.#recordController = new Controller({
       name: 'failurerecord',
       concurrency: config.maxConcurrentReconciles,
       backoff: QUEUE_BACKOFF,
-      reconcile: recordReconciler.reconcile,
+      reconcile: recordControllerReconcile(this.#records, recordReconciler.reconcile, executionReconciler),
+      metrics,
+      log,
+    });
+    this.#executionController = new Controller({
+      name: 'execution',
+      concurrency: config.maxConcurrentReconciles,
+      backoff: QUEUE_BACKOFF,
+      reconcile: executionControllerReconcile(this.#records, executionReconciler),
       metrics,
       log,
     });
@@ -327,7 +375,11 @@ class Runtime {
   }
 
   depths(): Record<string, number> {
-    return { failurerecord: this.#recordController.queue.depth, remediationpolicy: this.#policyController.queue.depth };
+    return {
+      failurerecord: this.#recordController.queue.depth,
+      execution: this.#executionController.queue.depth,
+      remediationpolicy: this.#policyController.queue.depth,
+    };
   }
 
   phases(): Record<string, number> {
@@ -348,6 +400,7 @@ class Runtime {
     if (this.#draining) return;
     this.#policyController.start();
     this.#recordController.start();
+    this.#executionController.start();
     this.#synced = true;
     this.#options.log.info({ records: this.#records.list().length, policies: this.#policies.list().length }, 'caches synced; controllers started');
   }
@@ -355,14 +408,21 @@ class Runtime {
   async stop(drainMs: number, canWriteWhileDraining?: () => boolean): Promise<void> {
     this.#draining = true;
     this.#drainCanWrite = canWriteWhileDraining;
-    await Promise.all([this.#recordController.queue.shutdown(drainMs), this.#policyController.queue.shutdown(drainMs)]);
+    await Promise.all([
+      this.#recordController.queue.shutdown(drainMs),
+      this.#executionController.queue.shutdown(drainMs),
+      this.#policyController.queue.shutdown(drainMs),
+    ]);
     this.#drainCanWrite = undefined;
     await Promise.all([this.#records.stop(), this.#policies.stop()]);
   }
 
   #onRecord(event: WatchEvent, object: RecordObject): void {
     const key = keyOf(object);
-    if (event !== 'delete') this.#recordController.enqueue(key);
+    if (event !== 'delete') {
+      this.#recordController.enqueue(key);
+      this.#executionController.enqueue(key);
+    }
     if (event !== 'update') {
       // matchedRecords changes when records come and go; coalesced, because records arrive in bursts.
       for (const policy of this.#policies.list(object.metadata?.namespace)) this.#policyController.queue.addAfter(keyOf(policy), MATCHED_REFRESH_MS);

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
+import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
 import {
   deriveReady,
   INITIAL_PHASE,
@@ -13,14 +13,16 @@ import {
   type Transition,
 } from '../../src/api/lifecycle.ts';
 import { describeIssues } from '../../src/api/common.ts';
-import { gate } from '../../src/policy/gate.ts';
+import { gate, type GateInput, type GateResult } from '../../src/policy/gate.ts';
 import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
 import { StoreUnavailableError, type AuditEntryInput, type Store } from '../../src/store/index.ts';
 import { errorMessage } from '../../src/errors.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import { describeApiError, isConflict, isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
+import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
+import { WriteTracker } from '../runtime/write-tracker.ts';
+import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
@@ -39,22 +41,30 @@ import type { PolicyIndex } from './policy-index.ts';
  * Several steps in one reconcile (Pending to gated) cost one audit transaction and one status write.
  */
 
-export const FINALIZER = 'ci-remediator.dev/audit';
+export const FINALIZER = FAILURE_RECORD_FINALIZER;
 export const ACTOR = 'ci-remediator-operator';
 export const PLURAL = 'failurerecords';
 
 export type RecordObject = KubernetesObject & { spec?: unknown; status?: FailureRecordStatus };
 
 /**
- * The cache's copy of a record. Excerpts (up to 16 KiB per failed job) are only read to analyze a record;
- * once status.analysis holds the result, the cached copy drops them, so 10,000 analyzed records cost what
- * their metadata and status cost, not their logs. A record still to be analyzed keeps them.
+ * The cache's copy of a record. Excerpts (up to 16 KiB per failed job) and what was derived from them (key
+ * lines, the analysis' reasoning) are only read to analyze a record; once status.analysis holds the result,
+ * the cached copy leaves them out, so 10,000 analyzed records cost what their metadata and the rest of their
+ * status cost, not their logs. A record still to be analyzed keeps everything.
+ *
+ * Safe because nothing here writes spec, and status is written as a JSON merge patch: a key the cached copy
+ * lacks (analysis.reasoning) is a key the patch does not mention, which leaves the stored value alone. An
+ * excerpt is blanked rather than left out only because the spec schema requires it.
  */
 export function slimRecordForCache(object: RecordObject): RecordObject {
   const slim = withoutManagedFields(object);
-  const spec = slim.spec as { failedJobs?: { excerpt?: string }[] } | undefined;
-  if (slim.status?.analysis === undefined || !Array.isArray(spec?.failedJobs)) return slim;
-  return { ...slim, spec: { ...spec, failedJobs: spec.failedJobs.map((job) => ({ ...job, excerpt: '' })) } };
+  const spec = slim.spec as { failedJobs?: Record<string, unknown>[] } | undefined;
+  const analysis = slim.status?.analysis;
+  if (analysis === undefined || !Array.isArray(spec?.failedJobs)) return slim;
+  const failedJobs = spec.failedJobs.map(({ keyLine: _keyLine, logSha256: _sha, excerptStartLine: _start, ...job }) => ({ ...job, excerpt: '' }));
+  const { reasoning: _reasoning, ...kept } = analysis;
+  return { ...slim, spec: { ...spec, failedJobs }, status: { ...slim.status, analysis: kept as AnalysisStatus } };
 }
 
 export interface FailureRecordReconcilerOptions {
@@ -67,6 +77,8 @@ export interface FailureRecordReconcilerOptions {
   canWrite: () => boolean;
   log: Logger;
   now?: () => Date;
+  /** False when the operator has no GitHub credentials: AutoApproved records then say at once that they wait. */
+  githubConfigured?: boolean;
 }
 
 /** Phases this reconciler acts on; later ones belong to the approval and execution controllers. */
@@ -76,16 +88,13 @@ const MAX_REASONS = 32;
 export class FailureRecordReconciler {
   readonly #options: FailureRecordReconcilerOptions;
   readonly #now: () => Date;
-  /**
-   * resourceVersion of our last write per key. The watch delivers our own write a little later; a
-   * reconcile that runs before then would read the older cached object and redo work only to hit a 409.
-   * resourceVersions are opaque, so this is an optimization only: when they are not integers it is skipped.
-   */
-  readonly #written = new Map<string, string>();
+  /** Our writes and the resourceVersion of the last one per key: a reconcile on a cache behind it is skipped. */
+  readonly #writes: WriteTracker;
 
   constructor(options: FailureRecordReconcilerOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
+    this.#writes = new WriteTracker(options.canWrite);
   }
 
   reconcile = async (key: string): Promise<void> => {
@@ -94,10 +103,10 @@ export class FailureRecordReconciler {
     const name = key.slice(slash + 1);
     let record = this.#options.records.get(name, namespace);
     if (record === undefined) {
-      this.#written.delete(key);
+      this.#writes.forget(key);
       return;
     }
-    if (this.#cacheIsBehind(key, record)) return;
+    if (this.#writes.cacheIsBehind(key, record)) return;
     if (!this.#options.canWrite()) return;
 
     if (record.metadata?.deletionTimestamp !== undefined) {
@@ -106,7 +115,7 @@ export class FailureRecordReconciler {
     }
     const finalizers = record.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) {
-      record = await this.#write(key, () => patchFinalizers<RecordObject>(this.#options.clients, ref(record!), rv(record!), [...finalizers, FINALIZER]));
+      record = await this.#writes.write(key, () => patchFinalizers<RecordObject>(this.#options.clients, ref(record!), rv(record!), [...finalizers, FINALIZER]));
     }
     await this.#reconcileStatus(key, record);
   };
@@ -127,6 +136,7 @@ export class FailureRecordReconciler {
     let failure: unknown;
     let regated: { from: string; to: string } | undefined;
     let spec: FailureRecordSpec | undefined;
+    let owned: readonly string[] = PRE_APPROVAL_CONDITIONS;
 
     try {
       const parsed = FailureRecordSpec.safeParse(record.spec);
@@ -157,20 +167,7 @@ export class FailureRecordReconciler {
       }
 
       const { policy } = this.#options.policies.resolve(namespace, spec.repository);
-      const result = gate({
-        analysis: {
-          category: analysis.category,
-          riskScore: analysis.riskScore,
-          components: analysis.components,
-          proposedRemediation: { action: analysis.proposedRemediation.action, rationale: analysis.proposedRemediation.rationale },
-          injectionSuspected: analysis.injectionSuspected,
-        },
-        // Only the rules analyzer runs here, so its score is the floor.
-        rulesFloor: analysis.riskScore,
-        repository: spec.repository,
-        ...(spec.changedFiles !== undefined && { changedFiles: spec.changedFiles }),
-        policy,
-      });
+      const result = gateRecord(spec, analysis, policy);
       const gateStatus: GateStatus = {
         decision: result.decision,
         reasons: result.reasons.slice(0, MAX_REASONS).map((reason) => (reason.length > 1024 ? `${reason.slice(0, 1021)}...` : reason)),
@@ -203,6 +200,13 @@ export class FailureRecordReconciler {
         now,
       );
 
+      // Landing on AutoApproved with nothing to execute it: say so in this write rather than in a second one.
+      const waits = target === 'AutoApproved' ? awaitingCredentials(analysis.proposedRemediation.action, this.#options.githubConfigured ?? true) : undefined;
+      if (waits !== undefined) {
+        next.conditions = setCondition(next.conditions, { ...waits, ...at }, now);
+        owned = EXECUTION_CONDITIONS;
+      }
+
       path = transitionPath(from, steps);
       if (path.length > 0) {
         // The audit rows first: a status showing a phase whose row is missing must never exist.
@@ -221,13 +225,13 @@ export class FailureRecordReconciler {
       }
     }
 
-    next.conditions = setCondition(next.conditions, deriveReady(next.conditions, PRE_APPROVAL_CONDITIONS, generation, blocker), now);
+    next.conditions = setCondition(next.conditions, deriveReady(next.conditions, owned, generation, blocker), now);
     if (generation !== undefined) next.observedGeneration = generation;
 
     if (!equalJson(original, next)) {
       const timings = path.length > 0 && spec !== undefined ? this.#recordTimings(key, spec, next, now) : Promise.resolve();
       try {
-        await this.#write(key, () => patchStatus<RecordObject>(this.#options.clients, ref(record), rv(record), next));
+        await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, ref(record), rv(record), next));
       } catch (error) {
         // The original failure says more than the status write that followed it.
         throw failure ?? error;
@@ -247,51 +251,23 @@ export class FailureRecordReconciler {
     const phase = record.status?.phase ?? INITIAL_PHASE;
     const store = await this.#options.store();
     try {
-      await store.appendAudit({
-        idempotencyKey: `${record.metadata?.uid}/Deleted`,
-        actor: ACTOR,
-        actorType: 'system',
-        action: 'transition',
-        outcome: 'Deleted',
-        record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid: record.metadata?.uid },
-        ...repositoryOf(record),
-        ...(record.status?.analysis?.category !== undefined && { category: record.status.analysis.category }),
-        details: { from: phase, to: 'Deleted', reason: 'the FailureRecord was deleted' },
-      });
+      await store.appendAudit(
+        transitionAuditRow(record, { from: phase, to: 'Deleted' }, 'the FailureRecord was deleted', {
+          ...repositoryOf(record),
+          ...(record.status?.analysis?.category !== undefined && { category: record.status.analysis.category }),
+        }),
+      );
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw new TransientError(`cannot write the deletion's audit row: ${error.message}`, { cause: error });
       throw error;
     }
     try {
-      await this.#write(key, () =>
+      await this.#writes.write(key, () =>
         patchFinalizers<RecordObject>(this.#options.clients, ref(record), rv(record), finalizers.filter((f) => f !== FINALIZER)),
       );
     } catch (error) {
       if (error instanceof ConflictError || !isNotFound(error)) throw error;
     }
-  }
-
-  async #write(key: string, write: () => Promise<RecordObject>): Promise<RecordObject> {
-    if (!this.#options.canWrite()) throw new TransientError('not the leader: writes are stopped');
-    try {
-      const written = await write();
-      const version = written.metadata?.resourceVersion;
-      if (version !== undefined) this.#written.set(key, version);
-      return written;
-    } catch (error) {
-      if (isConflict(error)) throw new ConflictError(`${key} changed since it was read`, { cause: error });
-      if (isNotFound(error)) throw error;
-      throw new TransientError(`writing ${key} failed: ${describeApiError(error)}`, { cause: error });
-    }
-  }
-
-  #cacheIsBehind(key: string, record: RecordObject): boolean {
-    const written = this.#written.get(key);
-    const cached = record.metadata?.resourceVersion;
-    if (written === undefined || cached === undefined) return false;
-    if (/^\d+$/.test(written) && /^\d+$/.test(cached) && BigInt(cached) < BigInt(written)) return true;
-    this.#written.delete(key);
-    return false;
   }
 
   async #recordTimings(key: string, spec: FailureRecordSpec, status: FailureRecordStatus, now: Date): Promise<void> {
@@ -315,18 +291,26 @@ export class FailureRecordReconciler {
     }
   }
 
+  /**
+   * One Event per reconcile, for the phase it ended in, rather than one per step: a new record usually goes
+   * from Pending to its gated phase in one reconcile, and an Event is a write to kube-apiserver, the
+   * bottleneck when records arrive in bursts. The message carries what the skipped steps would have said
+   * (the analysis), so `kubectl describe` still tells the whole story.
+   */
   #emitEvents(record: RecordObject, path: readonly Transition[], status: FailureRecordStatus, regated: { from: string; to: string } | undefined): void {
     const { events } = this.#options;
-    for (const step of path) {
-      if (step.to === 'Analyzing') continue;
-      if (step.to === 'Analyzed') {
-        const analysis = status.analysis;
-        events.emit(record, 'Normal', Reason.Analyzed, analysis ? `${analysis.category}, risk ${analysis.riskScore}: ${analysis.summary}` : 'analyzed');
-        continue;
+    const last = path[path.length - 1];
+    const analysis = status.analysis;
+    const analyzed = path.some((step) => step.to === 'Analyzed') && analysis !== undefined;
+    const found = analyzed ? `${analysis.category}, risk ${analysis.riskScore}: ${analysis.summary}` : undefined;
+    if (last !== undefined && last.to !== 'Analyzing') {
+      if (last.to === 'Analyzed') {
+        events.emit(record, 'Normal', Reason.Analyzed, found ?? 'analyzed');
+      } else {
+        const gateStatus = status.gate;
+        const decided = gateStatus ? `${path[0]!.from} -> ${last.to} under policy '${gateStatus.policyName}': ${gateStatus.reasons[0] ?? ''}` : last.to;
+        events.emit(record, last.to === 'Blocked' ? 'Warning' : 'Normal', last.to, found === undefined ? decided : `${decided} (analysis: ${found})`);
       }
-      const gateStatus = status.gate;
-      const message = gateStatus ? `${step.from} -> ${step.to} under policy '${gateStatus.policyName}': ${gateStatus.reasons[0] ?? ''}` : step.to;
-      events.emit(record, step.to === 'Blocked' ? 'Warning' : 'Normal', step.to, message);
     }
     if (regated !== undefined) {
       events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${status.gate?.decision ?? ''}`);
@@ -334,12 +318,43 @@ export class FailureRecordReconciler {
   }
 }
 
+/** The gate's decision on a record's analysis under `policy` (the execution reconciler re-checks it before acting). */
+export function gateRecord(spec: FailureRecordSpec, analysis: AnalysisStatus, policy: GateInput['policy']): GateResult {
+  return gate({
+    analysis: {
+      category: analysis.category,
+      riskScore: analysis.riskScore,
+      components: analysis.components,
+      proposedRemediation: { action: analysis.proposedRemediation.action, rationale: analysis.proposedRemediation.rationale },
+      injectionSuspected: analysis.injectionSuspected,
+    },
+    // Only the rules analyzer runs in the operator, so its score is the floor.
+    rulesFloor: analysis.riskScore,
+    repository: spec.repository,
+    ...(spec.changedFiles !== undefined && { changedFiles: spec.changedFiles }),
+    policy,
+  });
+}
+
 function auditRow(record: RecordObject, spec: FailureRecordSpec, analysis: AnalysisStatus, gateStatus: GateStatus, step: Transition): AuditEntryInput {
-  const uid = record.metadata?.uid ?? '';
   let reason: string;
   if (step.to === 'Analyzing') reason = 'analysis started';
   else if (step.to === 'Analyzed') reason = `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`;
   else reason = `${gateStatus.decision} under policy '${gateStatus.policyName}' (generation ${gateStatus.policyGeneration}): ${gateStatus.reasons[0] ?? ''}`;
+  return transitionAuditRow(record, step, reason, { repository: spec.repository, category: analysis.category });
+}
+
+/**
+ * The audit row of one transition of `record`, by either of its reconcilers (and on deletion). Its key,
+ * `${uid}/${to}`, makes it idempotent: a retried reconcile writes each transition once.
+ */
+export function transitionAuditRow(
+  record: RecordObject,
+  step: { from: string; to: string },
+  reason: string,
+  about: Pick<AuditEntryInput, 'repository' | 'category'>,
+): AuditEntryInput {
+  const uid = record.metadata?.uid ?? '';
   return {
     idempotencyKey: `${uid}/${step.to}`,
     actor: ACTOR,
@@ -347,8 +362,7 @@ function auditRow(record: RecordObject, spec: FailureRecordSpec, analysis: Analy
     action: 'transition',
     outcome: step.to,
     record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid },
-    repository: spec.repository,
-    category: analysis.category,
+    ...about,
     details: { from: step.from, to: step.to, reason },
   };
 }

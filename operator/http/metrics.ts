@@ -10,6 +10,8 @@ export interface OperatorMetrics {
   reconcileTotal: Counter<'controller' | 'result'>;
   reconcileErrors: Counter<'controller'>;
   reconcileDuration: Histogram<'controller'>;
+  /** Remediations that reached an end, by catalog action and result (succeeded, failed, inconclusive, refused, rolled_back). */
+  remediations: Counter<'action' | 'result'>;
   /** Sources sampled at scrape time. */
   setQueueDepth(source: () => Record<string, number>): void;
   setRecordPhases(source: () => Record<string, number>): void;
@@ -40,6 +42,12 @@ export function createMetrics(): OperatorMetrics {
     help: 'Time spent in one reconcile.',
     labelNames: ['controller'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const remediations = new Counter({
+    name: 'ci_remediator_remediations_total',
+    help: 'Remediations that reached an end, by catalog action and result (succeeded, failed, inconclusive, refused, rolled_back).',
+    labelNames: ['action', 'result'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -76,6 +84,7 @@ export function createMetrics(): OperatorMetrics {
     reconcileTotal,
     reconcileErrors,
     reconcileDuration,
+    remediations,
     setQueueDepth: (source) => {
       queueDepth = source;
     },

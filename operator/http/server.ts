@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -11,7 +11,11 @@ export interface HealthServerOptions {
   port: number;
   ready: () => boolean;
   registry: Registry;
+  /** Further paths and their handlers, any method (the ingest endpoint when it is enabled). */
+  routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void>>;
 }
+
+const OWN_PATHS = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
 
 export interface HealthServer {
   address: string;
@@ -21,7 +25,16 @@ export interface HealthServer {
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const route = options.routes?.[path];
+    if (route !== undefined) {
+      route(request, response);
+      return;
+    }
+    if (!OWN_PATHS.has(path)) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

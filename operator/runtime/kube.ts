@@ -52,7 +52,7 @@ function poolConnections(config: KubeConfig): void {
   target.createAgent = (cluster: unknown, options: AgentOptions) => {
     const server = (cluster as { server?: string; proxyUrl?: string } | null)?.server ?? '';
     if (!server.startsWith('https:') || (cluster as { proxyUrl?: string }).proxyUrl !== undefined) return original(cluster, options);
-    const key = JSON.stringify([server, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername]);
+    const key = [server, identity(options.ca), identity(options.cert), identity(options.key), options.rejectUnauthorized, options.servername].join('\u0000');
     let agent = agents.get(key);
     if (agent === undefined) {
       if (agents.size > 8) agents.clear();
@@ -61,6 +61,20 @@ function poolConnections(config: KubeConfig): void {
     }
     return agent;
   };
+}
+
+/**
+ * The key part for TLS material. client-node builds the certificates as new Buffers for every request
+ * (decoded from the kubeconfig, or read from their files), so identity cannot tell them apart, and
+ * JSON-encoding a Buffer (as an array of numbers) for every request cost more CPU than the request itself.
+ * Latin-1 maps bytes to characters one to one: the same content gives the same key, a rotated certificate
+ * a new one (and so a new agent).
+ */
+function identity(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  if (Array.isArray(value)) return value.map(identity).join('\u0001');
+  return String(value);
 }
 
 export function makeClients(config: KubeConfig): KubeClients {

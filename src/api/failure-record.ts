@@ -17,6 +17,13 @@ import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, Slack
 
 export const FAILURE_RECORD_KIND = 'FailureRecord';
 
+/**
+ * The operator's finalizer: it writes the record's last audit row (Deleted) before the object goes. The
+ * action and the ingest endpoint create records with it already set, which saves the operator a write per
+ * record when failures arrive in bursts; records created by hand get it from the operator.
+ */
+export const FAILURE_RECORD_FINALIZER = 'ci-remediator.dev/audit';
+
 /** Excerpts are redacted and already bounded by extraction (8 KiB by default); this is the hard ceiling. */
 export const MAX_EXCERPT_LENGTH = 16_384;
 export const MAX_FAILED_JOBS = 50;

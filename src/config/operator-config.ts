@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -34,6 +35,15 @@ const SOURCES = {
   resyncPeriodMs: { flag: '--resync-period', env: undefined },
   maxConcurrentReconciles: { flag: '--max-concurrent-reconciles', env: undefined },
   logLevel: { flag: '--log-level', env: 'CI_REMEDIATOR_LOG_LEVEL' },
+  ingestSecretFile: { flag: '--ingest-secret-file', env: undefined },
+  ingestNamespace: { flag: '--ingest-namespace', env: 'CI_REMEDIATOR_INGEST_NAMESPACE' },
+  githubApiUrl: { flag: '--github-api-url', env: 'GITHUB_API_URL' },
+  githubTokenFile: { flag: '--github-token-file', env: undefined },
+  githubAppId: { flag: '--github-app-id', env: undefined },
+  githubAppPrivateKeyFile: { flag: '--github-app-private-key-file', env: undefined },
+  githubAppInstallationId: { flag: '--github-app-installation-id', env: undefined },
+  verifyPollIntervalMs: { flag: '--verify-poll-interval', env: undefined },
+  verifyTimeoutMs: { flag: '--verify-timeout', env: undefined },
 } as const satisfies Record<string, { flag: string; env: string | undefined }>;
 type Key = keyof typeof SOURCES;
 
@@ -97,15 +107,44 @@ const RawConfig = z.object({
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
   maxConcurrentReconciles: Integer(1, 256).default(8),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ingestSecretFile: z.string().trim().min(1).optional(),
+  ingestNamespace: NamespaceName.optional(),
+  githubApiUrl: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s/?#]+[^\s?#]*$/, { error: "must be an http(s) URL such as 'https://api.github.com' or 'https://github.example.com/api/v3'" })
+    .default('https://api.github.com'),
+  githubTokenFile: z.string().trim().min(1).optional(),
+  githubAppId: z.string().trim().regex(/^\d+$/, { error: 'must be the numeric App id' }).optional(),
+  githubAppPrivateKeyFile: z.string().trim().min(1).optional(),
+  githubAppInstallationId: Integer(1, Number.MAX_SAFE_INTEGER).optional(),
+  verifyPollIntervalMs: DurationMs('1s', '10m').default(15_000),
+  verifyTimeoutMs: DurationMs('1m', '24h').default(2 * 60 * 60 * 1000),
 });
 
+/** The ingest endpoint's HMAC secret: long enough that guessing it is not an attack. */
+const INGEST_SECRET_ENV = 'CI_REMEDIATOR_INGEST_SECRET';
+const MIN_INGEST_SECRET_LENGTH = 16;
+
 export type OperatorConfig = Readonly<
-  Omit<z.output<typeof RawConfig>, 'namespaces' | 'identity'> & {
+  Omit<
+    z.output<typeof RawConfig>,
+    'namespaces' | 'identity' | 'ingestSecretFile' | 'githubTokenFile' | 'githubAppId' | 'githubAppPrivateKeyFile' | 'githubAppInstallationId'
+  > & {
     /** Empty: all namespaces. */
     namespaces: readonly string[];
     identity: string;
+    /** The signing secret of POST /api/v1/failures; the endpoint answers 404 without one. */
+    ingestSecret?: string;
+    /** GitHub credentials for executing remediations; without them AutoApproved records wait (and say why). */
+    githubAuth?: GitHubAuthConfig;
   }
 >;
+
+export type GitHubAuthConfig = { token: string } | { appId: string; privateKey: string; installationId: number };
+
+/** Where a GitHub token comes from when --github-token-file is not given. */
+const GITHUB_TOKEN_ENV = 'GITHUB_TOKEN';
 
 export const OPERATOR_HELP = `Usage: ci-remediator operator [options]
 
@@ -130,9 +169,23 @@ Options:
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
   --max-concurrent-reconciles N     FailureRecord reconciles in parallel (default 8)
   --log-level L                     [CI_REMEDIATOR_LOG_LEVEL] ${LOG_LEVELS.join(', ')} (default info)
+  --ingest-secret-file PATH         file holding the HMAC secret of POST /api/v1/failures (the action's
+                                    endpoint mode); or the secret itself in [${INGEST_SECRET_ENV}].
+                                    Without either the endpoint is off (404)
+  --ingest-namespace NS             [CI_REMEDIATOR_INGEST_NAMESPACE] where ingested records go when the
+                                    request names none (default: the watched namespace, if only one)
+  --github-api-url URL              [GITHUB_API_URL] GitHub REST API root (default https://api.github.com;
+                                    GitHub Enterprise Server: https://HOST/api/v3)
+  --github-token-file PATH          file holding the token that executes remediations; or the token itself
+                                    in [GITHUB_TOKEN]. Without a token or an App, nothing is executed
+  --github-app-id ID                execute as a GitHub App instead (with the two flags below)
+  --github-app-private-key-file PATH  the App's PEM private key
+  --github-app-installation-id N    the App's installation on the repositories' organization
+  --verify-poll-interval D          how often a re-run is checked while it runs (default 15s)
+  --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
   -h, --help                        Show this help
 
-Endpoints: /healthz, /readyz, /metrics. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
+Endpoints: /healthz, /readyz, /metrics, and POST /api/v1/failures with an ingest secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
 `;
 
@@ -170,6 +223,15 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'resync-period': { type: 'string' },
         'max-concurrent-reconciles': { type: 'string' },
         'log-level': { type: 'string' },
+        'ingest-secret-file': { type: 'string' },
+        'ingest-namespace': { type: 'string' },
+        'github-api-url': { type: 'string' },
+        'github-token-file': { type: 'string' },
+        'github-app-id': { type: 'string' },
+        'github-app-private-key-file': { type: 'string' },
+        'github-app-installation-id': { type: 'string' },
+        'verify-poll-interval': { type: 'string' },
+        'verify-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -213,7 +275,91 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
     throw new OperatorConfigError(`Invalid ${origin.retryPeriodMs ?? '--retry-period'}: must be shorter than --renew-deadline.`);
   }
   const identity = data.identity ?? `${defaults.hostname ?? hostname()}-${defaults.pid ?? process.pid}`;
-  return { help: false, config: Object.freeze({ ...data, namespaces: Object.freeze([...data.namespaces]), identity }) };
+  const { ingestSecretFile, githubTokenFile, githubAppId, githubAppPrivateKeyFile, githubAppInstallationId, ...settings } = data;
+  const ingestSecret = readIngestSecret(ingestSecretFile, env);
+  const githubAuth = readGitHubAuth({ githubTokenFile, githubAppId, githubAppPrivateKeyFile, githubAppInstallationId }, env);
+  if (data.verifyPollIntervalMs >= data.verifyTimeoutMs) {
+    throw new OperatorConfigError(`Invalid ${origin.verifyPollIntervalMs ?? '--verify-poll-interval'}: must be shorter than --verify-timeout.`);
+  }
+  if (data.ingestNamespace !== undefined && data.namespaces.length > 0 && !data.namespaces.includes(data.ingestNamespace)) {
+    throw new OperatorConfigError(
+      `Invalid ${origin.ingestNamespace ?? '--ingest-namespace'} '${data.ingestNamespace}': must be one of the watched namespaces (${data.namespaces.join(', ')}).`,
+    );
+  }
+  return {
+    help: false,
+    config: Object.freeze({
+      ...settings,
+      namespaces: Object.freeze([...data.namespaces]),
+      identity,
+      ...(ingestSecret !== undefined && { ingestSecret }),
+      ...(githubAuth !== undefined && { githubAuth }),
+    }),
+  };
+}
+
+/** The file wins over the environment, like every flag; surrounding whitespace (a trailing newline) is not part of it. */
+function readIngestSecret(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  let secret: string | undefined;
+  let where: string;
+  if (file !== undefined) {
+    where = `--ingest-secret-file '${file}'`;
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new OperatorConfigError(`Invalid ${where}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, { cause: error });
+    }
+  } else {
+    where = INGEST_SECRET_ENV;
+    secret = emptyToUndefined(env[INGEST_SECRET_ENV])?.trim();
+    if (secret === undefined) return undefined;
+  }
+  if (secret.length < MIN_INGEST_SECRET_LENGTH) {
+    throw new OperatorConfigError(`Invalid ${where}: the secret must be at least ${MIN_INGEST_SECRET_LENGTH} characters long (got ${secret.length}).`);
+  }
+  return secret;
+}
+
+/**
+ * A token (--github-token-file, else GITHUB_TOKEN) or an App (all three --github-app-* flags), not both: which
+ * identity acts on GitHub must never be a guess.
+ */
+function readGitHubAuth(
+  flags: { githubTokenFile?: string; githubAppId?: string; githubAppPrivateKeyFile?: string; githubAppInstallationId?: number },
+  env: NodeJS.ProcessEnv,
+): GitHubAuthConfig | undefined {
+  const appFlags = [
+    ['--github-app-id', flags.githubAppId],
+    ['--github-app-private-key-file', flags.githubAppPrivateKeyFile],
+    ['--github-app-installation-id', flags.githubAppInstallationId],
+  ] as const;
+  const given = appFlags.filter(([, value]) => value !== undefined);
+  if (given.length > 0) {
+    const missing = appFlags.filter(([, value]) => value === undefined).map(([flag]) => flag);
+    if (missing.length > 0) throw new OperatorConfigError(`Invalid ${given[0]![0]}: a GitHub App also needs ${missing.join(' and ')}.`);
+    if (flags.githubTokenFile !== undefined) {
+      throw new OperatorConfigError('Invalid --github-token-file: give either a token or the --github-app-* flags, not both.');
+    }
+    const privateKey = readSecretFile('--github-app-private-key-file', flags.githubAppPrivateKeyFile!);
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
+      throw new OperatorConfigError(`Invalid --github-app-private-key-file '${flags.githubAppPrivateKeyFile}': not a PEM private key.`);
+    }
+    return { appId: flags.githubAppId!, privateKey, installationId: flags.githubAppInstallationId! };
+  }
+  const token = flags.githubTokenFile !== undefined ? readSecretFile('--github-token-file', flags.githubTokenFile) : emptyToUndefined(env[GITHUB_TOKEN_ENV])?.trim();
+  if (token === undefined) return undefined;
+  if (token === '' || /\s/.test(token)) {
+    throw new OperatorConfigError(`Invalid ${flags.githubTokenFile !== undefined ? '--github-token-file' : GITHUB_TOKEN_ENV}: the token is empty or contains whitespace.`);
+  }
+  return { token };
+}
+
+function readSecretFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new OperatorConfigError(`Invalid ${flag} '${file}': cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, { cause: error });
+  }
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

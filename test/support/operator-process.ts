@@ -123,7 +123,9 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   const identity = options.identity ?? `test-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const child: ChildProcess = spawn(process.execPath, [CLI, ...operatorArgs(options, identity)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    // GitHub credentials from the developer's shell must never reach an operator under test (it would act on
+    // real repositories); a test that wants execution passes them in `env`, pointing at a local server.
+    env: { ...withoutGitHubCredentials(process.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
@@ -235,6 +237,11 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   running.add(handle);
   void exited.then(() => running.delete(handle));
   return handle;
+}
+
+function withoutGitHubCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GITHUB_TOKEN: _token, GITHUB_API_URL: _url, ...rest } = env;
+  return rest;
 }
 
 /** SIGKILLs every operator this test file started and has not stopped (for afterAll, and on failures). */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { FAILURE_RECORD_FINALIZER } from '../../../src/api/failure-record.ts';
 import { createObject, eventually, getObject, listObjects, POLICIES, RECORDS, type CustomObject, type Kube } from '../../support/kube.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface RecordOptions {
   repository?: string;
   excerpt?: string;
   changedFiles?: string[];
+  /** As `kubectl apply` of a hand-written record: without the finalizer the action and the ingest set. */
+  byHand?: boolean;
 }
 
 /** A valid FailureRecord body, as the action would create it. */
@@ -39,7 +42,7 @@ export function failureRecord(options: RecordOptions = {}): CustomObject & { met
   return {
     apiVersion: 'ci-remediator.dev/v1alpha1',
     kind: 'FailureRecord',
-    metadata: { name } as CustomObject['metadata'],
+    metadata: (options.byHand === true ? { name } : { name, finalizers: [FAILURE_RECORD_FINALIZER] }) as CustomObject['metadata'],
     spec: {
       source: 'action',
       repository,
@@ -125,13 +128,27 @@ export function isGated(object: CustomObject): boolean {
 
 /** Waits until the record has a gate decision and returns it. */
 export async function waitGated(k: Kube, namespace: string, name: string, timeoutMs = 60_000): Promise<CustomObject> {
+  return waitPhase(k, namespace, name, GATED_PHASES, { timeoutMs, intervalMs: 250 });
+}
+
+/** The phases a remediation ends in. */
+export const TERMINAL_PHASES: readonly string[] = ['Succeeded', 'Failed', 'RolledBack'];
+
+/** Waits until the record is in one of `phases` and returns it; a timeout names the phase it is in and its status. */
+export async function waitPhase(
+  k: Kube,
+  namespace: string,
+  name: string,
+  phases: readonly string[],
+  { timeoutMs = 60_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<CustomObject> {
   return eventually(
     async () => {
       const record = await getObject(k, RECORDS, namespace, name);
-      if (!isGated(record)) throw new Error(`record ${name} is in phase ${phaseOf(record) ?? '(none)'}: ${JSON.stringify(record.status ?? {})}`);
+      if (!phases.includes(phaseOf(record) ?? '')) throw new Error(`record ${name} is ${phaseOf(record) ?? '(no phase)'}: ${JSON.stringify(record.status ?? {}).slice(0, 1500)}`);
       return record;
     },
-    { timeoutMs, intervalMs: 250, description: `record ${namespace}/${name} gated` },
+    { timeoutMs, intervalMs, description: `record ${namespace}/${name} in ${phases.join('|')}` },
   );
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { OperatorConfigError, parseOperatorConfig } from '../../../src/config/operator-config.ts';
 
@@ -21,6 +24,9 @@ describe('parseOperatorConfig', () => {
       resyncPeriodMs: 600_000,
       maxConcurrentReconciles: 8,
       logLevel: 'info',
+      githubApiUrl: 'https://api.github.com',
+      verifyPollIntervalMs: 15_000,
+      verifyTimeoutMs: 7_200_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.namespaces)).toBe(true);
@@ -76,5 +82,31 @@ describe('parseOperatorConfig', () => {
 
   it('answers --help without validating anything else', () => {
     expect(parseOperatorConfig(['--help'], { CI_REMEDIATOR_LOG_LEVEL: 'loud' })).toEqual({ help: true });
+  });
+});
+
+describe('parseOperatorConfig: the ingest endpoint', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ingest-config-'));
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, 'from-the-file-0123456789\n');
+
+  it('is off without a secret, and reads the secret from a file (flag) or the environment', () => {
+    expect(parse([]).ingestSecret).toBeUndefined();
+    expect(parse(['--ingest-secret-file', secretFile]).ingestSecret).toBe('from-the-file-0123456789');
+    expect(parse([], { CI_REMEDIATOR_INGEST_SECRET: ' from-the-environment-0123 ' }).ingestSecret).toBe('from-the-environment-0123');
+    // The flag wins, as flags do.
+    expect(parse(['--ingest-secret-file', secretFile], { CI_REMEDIATOR_INGEST_SECRET: 'from-the-environment-0123' }).ingestSecret).toBe(
+      'from-the-file-0123456789',
+    );
+    expect(parse(['--namespace', 'ci', '--ingest-namespace', 'ci'])).toMatchObject({ ingestNamespace: 'ci' });
+  });
+
+  it.each([
+    [['--ingest-secret-file', join(dir, 'missing')], {}, `Invalid --ingest-secret-file '${join(dir, 'missing')}': cannot read it (ENOENT)`],
+    [[], { CI_REMEDIATOR_INGEST_SECRET: 'short' }, 'Invalid CI_REMEDIATOR_INGEST_SECRET: the secret must be at least 16 characters long (got 5)'],
+    [['--namespace', 'a,b', '--ingest-namespace', 'c'], {}, "Invalid --ingest-namespace 'c': must be one of the watched namespaces (a, b)"],
+    [[], { CI_REMEDIATOR_INGEST_NAMESPACE: 'Bad' }, "Invalid CI_REMEDIATOR_INGEST_NAMESPACE 'Bad'"],
+  ])('refuses %j %j naming the key', (args, env, message) => {
+    expect(() => parseOperatorConfig(args, env as NodeJS.ProcessEnv, host)).toThrow(message);
   });
 });

@@ -1,0 +1,162 @@
+import picomatch from 'picomatch';
+import type { Analysis } from '../analysis/types.ts';
+import { describeIssues } from '../api/common.ts';
+import {
+  FAILED_JOB_CONCLUSIONS,
+  FailureRecordSpec,
+  MAX_CHANGED_FILES,
+  MAX_FAILED_JOBS,
+  type FailedJob,
+  type FailedJobConclusion,
+} from '../api/failure-record.ts';
+import { InputError } from '../errors.ts';
+import type { RunContext } from './run-context.ts';
+
+/**
+ * From a run's jobs to the FailureRecord spec the action creates: which jobs count as failed, and the
+ * spec built from them and their analyses, validated with the CRD's own schema before anything is sent.
+ */
+
+export class ReportError extends InputError {
+  override readonly code = 'REPORT_INVALID';
+}
+
+/** The part of GitHub's job object the selection reads. */
+export interface RunJob {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  html_url?: string | null;
+  steps?: ReadonlyArray<{ name: string; status?: string; conclusion: string | null; number?: number }> | null;
+}
+
+export interface JobSelection<T extends RunJob> {
+  /** Failed jobs to report, in the run's order, at most MAX_FAILED_JOBS. */
+  selected: T[];
+  /** Failed jobs left out, and why (filtered, cancelled as a consequence, over the limit). */
+  skipped: Array<{ job: T; reason: string }>;
+}
+
+const FAILED: ReadonlySet<string> = new Set(FAILED_JOB_CONCLUSIONS);
+
+/**
+ * The failed jobs of an attempt. Only completed jobs count, which leaves out the reporter's own job: it is
+ * still running (in_progress) while it reports. Jobs cancelled because a sibling failed (fail-fast) are consequences, not failures: they are
+ * reported only when nothing else failed. `patterns` are picomatch globs over job names; `!glob` excludes.
+ */
+export function selectFailedJobs<T extends RunJob>(jobs: readonly T[], options: { patterns?: readonly string[] } = {}): JobSelection<T> {
+  const include = (options.patterns ?? []).filter((p) => !p.startsWith('!'));
+  const exclude = (options.patterns ?? []).filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  const included = include.length === 0 ? () => true : picomatch(include, { nocase: true });
+  const excluded = exclude.length === 0 ? () => false : picomatch(exclude, { nocase: true });
+  const skipped: JobSelection<T>['skipped'] = [];
+
+  const failed = jobs.filter((job) => job.status === 'completed' && job.conclusion !== null && FAILED.has(job.conclusion));
+  const candidates: T[] = [];
+  for (const job of failed) {
+    if (!included(job.name) || excluded(job.name)) skipped.push({ job, reason: 'does not match the jobs filter' });
+    else candidates.push(job);
+  }
+  const causes = candidates.filter((job) => job.conclusion !== 'cancelled');
+  const chosen = causes.length > 0 ? causes : candidates;
+  for (const job of candidates) if (!chosen.includes(job)) skipped.push({ job, reason: 'cancelled after another job failed' });
+  for (const job of chosen.slice(MAX_FAILED_JOBS)) skipped.push({ job, reason: `more than ${MAX_FAILED_JOBS} failed jobs` });
+  return { selected: chosen.slice(0, MAX_FAILED_JOBS), skipped };
+}
+
+/** The first step that failed (or timed out, or was cancelled), for the record and the analyzer. */
+export function failedStepOf(job: RunJob): string | undefined {
+  const step = (job.steps ?? []).find((s) => s.conclusion !== null && FAILED.has(s.conclusion));
+  return step?.name.slice(0, 256) || undefined;
+}
+
+/** What the action learnt about one failed job. */
+export interface JobReport {
+  job: RunJob;
+  analysis: Analysis;
+  /** From the log; absent when the log could not be read (then `problem` says why). */
+  log?: {
+    excerpt: string;
+    excerptStartLine?: number;
+    keyLine?: { line: number; text: string };
+    bytes: number;
+    sha256: string;
+  };
+  problem?: string;
+}
+
+export interface BuildSpecInput {
+  context: RunContext;
+  jobs: readonly JobReport[];
+  changedFiles?: readonly string[];
+  detectedAt: Date;
+}
+
+/** The job whose analysis speaks for the record: the riskiest, the first among equals (the operator does the same). */
+export function decidingJob(jobs: readonly JobReport[]): JobReport {
+  if (jobs.length === 0) throw new ReportError('No failed job to report.');
+  return jobs.reduce((best, job) => (job.analysis.riskScore > best.analysis.riskScore ? job : best));
+}
+
+/** One line for the action's `summary` output: the deciding job's, with its name when several failed. */
+export function recordSummary(jobs: readonly JobReport[]): { category: string; summary: string } {
+  const deciding = decidingJob(jobs);
+  const prefix = jobs.length > 1 ? `${deciding.job.name}: ` : '';
+  return { category: deciding.analysis.category, summary: oneLine(prefix + deciding.analysis.summary, 1024) };
+}
+
+export function buildFailureRecordSpec(input: BuildSpecInput): FailureRecordSpec {
+  const { context } = input;
+  const failedJobs: FailedJob[] = input.jobs.map((report) => failedJob(report, context));
+  const changedFiles = input.changedFiles?.filter((path) => path.length > 0 && path.length <= 1024).slice(0, MAX_CHANGED_FILES);
+  const spec = {
+    source: 'action' as const,
+    repository: context.repository,
+    workflow: {
+      name: context.workflowName.slice(0, 256),
+      path: context.workflowPath,
+      runId: context.runId,
+      runAttempt: context.runAttempt,
+      url: context.runUrl,
+      event: context.event,
+    },
+    commit: {
+      sha: context.headSha,
+      ...(context.branch !== undefined && { branch: context.branch.slice(0, 255) }),
+      ...(context.author !== undefined && { author: context.author.slice(0, 256) }),
+    },
+    ...(context.pullRequest !== undefined && { pullRequest: context.pullRequest }),
+    failedJobs,
+    ...(changedFiles !== undefined && { changedFiles }),
+    detectedAt: input.detectedAt.toISOString(),
+    fingerprint: decidingJob(input.jobs).analysis.fingerprint,
+  };
+  const parsed = FailureRecordSpec.safeParse(spec);
+  if (!parsed.success) {
+    throw new ReportError(`The FailureRecord would be invalid: ${describeIssues(parsed.error.issues, spec).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+function failedJob(report: JobReport, context: RunContext): FailedJob {
+  const { job, log } = report;
+  const failedStep = failedStepOf(job);
+  return {
+    id: job.id,
+    name: job.name.slice(0, 256),
+    url: job.html_url ?? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/job/${job.id}`,
+    ...(failedStep !== undefined && { failedStep }),
+    conclusion: job.conclusion as FailedJobConclusion,
+    excerpt: log?.excerpt ?? '',
+    ...(log?.excerpt && log.excerptStartLine !== undefined && { excerptStartLine: log.excerptStartLine }),
+    ...(log?.keyLine !== undefined && { keyLine: log.keyLine }),
+    logBytes: log?.bytes ?? 0,
+    ...(log !== undefined && log.bytes > 0 && { logSha256: log.sha256 }),
+  };
+}
+
+function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { RepositoryName } from '../api/common.ts';
+import { InputError } from '../errors.ts';
+
+/**
+ * The workflow run a report is about, from the variables every GitHub Actions runner sets
+ * (https://docs.github.com/actions/reference/variables-reference) and the event payload at GITHUB_EVENT_PATH.
+ * Pure: the caller reads the environment and the event file; a missing or malformed variable is an
+ * InputError naming it, because a report about the wrong run is worse than none.
+ */
+
+export class RunContextError extends InputError {
+  override readonly code = 'RUN_CONTEXT_INVALID';
+}
+
+export interface RunContext {
+  repository: string;
+  runId: number;
+  runAttempt: number;
+  /** GITHUB_JOB: the YAML key of the job running the reporter. */
+  job: string;
+  workflowName: string;
+  /** Repository-relative path of the workflow file. */
+  workflowPath: string;
+  event: string;
+  /** GITHUB_SHA: for pull requests the merge commit; the head commit is in `headSha` when known. */
+  sha: string;
+  headSha: string;
+  branch?: string;
+  author?: string;
+  pullRequest?: { number: number; url: string; baseBranch?: string };
+  serverUrl: string;
+  apiUrl: string;
+  runUrl: string;
+}
+
+const PositiveInt = z
+  .string()
+  .trim()
+  .regex(/^[1-9]\d{0,15}$/, { error: 'must be a positive integer' })
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER));
+const Sha = z.string().trim().regex(/^[0-9a-f]{40}$/, { error: 'must be a full lower-case commit SHA' });
+const HttpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/?#]+[^\s?#]*$/, { error: "must be an http(s) URL such as 'https://github.com'" })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const Env = z.object({
+  GITHUB_REPOSITORY: RepositoryName,
+  GITHUB_RUN_ID: PositiveInt,
+  GITHUB_RUN_ATTEMPT: PositiveInt.default(1),
+  GITHUB_JOB: z.string().trim().min(1, { error: 'is required' }),
+  GITHUB_SHA: Sha,
+  GITHUB_REF: z.string().trim().optional(),
+  GITHUB_REF_NAME: z.string().trim().optional(),
+  GITHUB_HEAD_REF: z.string().trim().optional(),
+  GITHUB_EVENT_NAME: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z_]*$/, { error: "must be a GitHub event name such as 'push'" }),
+  GITHUB_WORKFLOW: z.string().trim().min(1, { error: 'is required' }),
+  GITHUB_WORKFLOW_REF: z.string().trim().optional(),
+  GITHUB_ACTOR: z.string().trim().optional(),
+  GITHUB_SERVER_URL: HttpUrl.default('https://github.com'),
+  GITHUB_API_URL: HttpUrl.default('https://api.github.com'),
+});
+
+/** What the context reads from the event payload; everything optional, since payloads differ per event. */
+export interface EventPayload {
+  pull_request?: { number?: number; html_url?: string; base?: { ref?: string }; head?: { ref?: string; sha?: string }; user?: { login?: string } };
+  pusher?: { name?: string };
+  sender?: { login?: string };
+}
+
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+
+export function runContextFromEnv(env: NodeJS.ProcessEnv, event: EventPayload = {}): RunContext {
+  const raw = Object.fromEntries(Object.keys(Env.shape).map((key) => [key, emptyToUndefined(env[key])]));
+  const parsed = Env.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    const value = raw[key];
+    const shown = value === undefined ? 'is not set' : `'${value.slice(0, 80)}' ${issue.message}`;
+    throw new RunContextError(
+      value === undefined
+        ? `${key} ${shown}: run the action inside a GitHub Actions job (the runner sets it).`
+        : `${key} ${shown}.`,
+    );
+  }
+  const vars = parsed.data;
+  const repository = vars.GITHUB_REPOSITORY;
+  const pr = PULL_REQUEST_EVENTS.has(vars.GITHUB_EVENT_NAME) ? event.pull_request : undefined;
+  const pullRequest =
+    pr?.number !== undefined && Number.isSafeInteger(pr.number) && pr.number > 0
+      ? {
+          number: pr.number,
+          url: pr.html_url ?? `${vars.GITHUB_SERVER_URL}/${repository}/pull/${pr.number}`,
+          ...(pr.base?.ref ? { baseBranch: pr.base.ref } : {}),
+        }
+      : undefined;
+  const headSha = pr?.head?.sha !== undefined && /^[0-9a-f]{40}$/.test(pr.head.sha) ? pr.head.sha : vars.GITHUB_SHA;
+  const branch = pullRequest ? (vars.GITHUB_HEAD_REF ?? pr?.head?.ref) : vars.GITHUB_REF?.startsWith('refs/heads/') ? vars.GITHUB_REF_NAME : undefined;
+  const author = pr?.user?.login ?? event.pusher?.name ?? event.sender?.login ?? vars.GITHUB_ACTOR;
+  return {
+    repository,
+    runId: vars.GITHUB_RUN_ID,
+    runAttempt: vars.GITHUB_RUN_ATTEMPT,
+    job: vars.GITHUB_JOB,
+    workflowName: vars.GITHUB_WORKFLOW,
+    workflowPath: workflowPath(vars.GITHUB_WORKFLOW_REF, repository, vars.GITHUB_WORKFLOW),
+    event: vars.GITHUB_EVENT_NAME,
+    sha: vars.GITHUB_SHA,
+    headSha,
+    ...(branch ? { branch } : {}),
+    ...(author ? { author } : {}),
+    ...(pullRequest ? { pullRequest } : {}),
+    serverUrl: vars.GITHUB_SERVER_URL,
+    apiUrl: vars.GITHUB_API_URL,
+    runUrl: `${vars.GITHUB_SERVER_URL}/${repository}/actions/runs/${vars.GITHUB_RUN_ID}/attempts/${vars.GITHUB_RUN_ATTEMPT}`,
+  };
+}
+
+/**
+ * `acme/web/.github/workflows/ci.yml@refs/heads/main` -> `.github/workflows/ci.yml`. Older runners (and GHES
+ * before 3.6) do not set GITHUB_WORKFLOW_REF; then the path is unknown and the workflow's name stands in as a
+ * file name under .github/workflows, which is right for workflows without a `name:`.
+ */
+export function workflowPath(workflowRef: string | undefined, repository: string, workflowName: string): string {
+  if (workflowRef) {
+    const withoutRef = workflowRef.split('@')[0] ?? '';
+    const prefix = `${repository}/`;
+    const path = withoutRef.toLowerCase().startsWith(prefix.toLowerCase()) ? withoutRef.slice(prefix.length) : withoutRef.split('/').slice(2).join('/');
+    if (/^[^/\s][^\s]*$/.test(path)) return path;
+  }
+  const file = workflowName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'workflow';
+  return `.github/workflows/${/\.ya?ml$/.test(file) ? file : `${file}.yml`}`;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

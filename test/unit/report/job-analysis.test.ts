@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { EXCERPT_GAP, analyzeJobLog, analyzeJobWithoutLog, joinExcerpts } from '../../../src/report/job-analysis.ts';
+
+const FIXTURES = new URL('../../fixtures/logs/', import.meta.url);
+const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+
+async function* chunked(text: string, size = 64 * 1024): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+/** A long passing build followed by the failing step; `tail` lines end the log. */
+function hugeLog(noiseLines: number, tail: string[]): string {
+  const noise = Array.from({ length: noiseLines }, (_, i) => `2024-05-01T12:00:00.0000000Z compiling module ${i} of ${noiseLines} ok`);
+  return [...noise, ...tail].join('\n') + '\n';
+}
+
+describe('analyzeJobLog', () => {
+  it('extracts, redacts and classifies a job log; the excerpt is redacted and points into the log', async () => {
+    const token = `ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`;
+    const log = fixture('gha-npm-jest-failure.log').replace('Expected: ', `Expected (token ${token}): `);
+    const report = await analyzeJobLog(chunked(log, 100), { name: 'test', failedStep: 'Run npm test', conclusion: 'failure' }, { maxBytes: 32 * 1024 * 1024 });
+    expect(report.analysis.category).toBe('test_failure');
+    expect(report.excerpt).toContain('applies the discount once');
+    expect(report.excerpt).not.toContain(token);
+    expect(report.excerpt).toContain('[REDACTED:');
+    expect(report.redactions).not.toEqual({});
+    expect(report.log.omitted).toBeNull();
+    expect(report.log.bytes).toBe(Buffer.byteLength(log));
+    expect(report.log.sha256).toBe(createHash('sha256').update(log).digest('hex'));
+    const lines = log.split('\n');
+    expect(report.keyLine).toBeDefined();
+    expect(stripVTControlCharacters(lines[report.keyLine!.line - 1] ?? '')).toContain(report.keyLine!.text);
+    expect(report.excerptStartLine).toBeGreaterThan(1);
+  });
+
+  it('keeps the tail of a log over the cap: the error at the end is found, at its line of the original log', async () => {
+    const tail = [
+      '2024-05-01T12:00:10.0000000Z ##[group]Run npm ci',
+      '2024-05-01T12:00:10.0000000Z npm error code ECONNRESET',
+      '2024-05-01T12:00:10.0000000Z npm error network aborted',
+      '2024-05-01T12:00:10.0000000Z ##[error]Process completed with exit code 1.',
+    ];
+    const log = hugeLog(200_000, tail);
+    expect(Buffer.byteLength(log)).toBeGreaterThan(10 * 1024 * 1024);
+    const report = await analyzeJobLog(chunked(log), { name: 'build', conclusion: 'failure' }, { maxBytes: 256 * 1024 });
+    expect(report.analysis.category).toBe('network_error');
+    expect(report.log.omitted).not.toBeNull();
+    expect(report.log.lines).toBe(200_000 + tail.length);
+    expect(report.log.bytes).toBe(Buffer.byteLength(log));
+    const original = log.split('\n');
+    expect(report.keyLine).toBeDefined();
+    expect(original[report.keyLine!.line - 1]).toContain(report.keyLine!.text);
+    expect(report.keyLine!.line).toBeGreaterThan(200_000);
+    expect(report.excerptStartLine! + report.excerpt.split('\n').length - 1).toBeLessThanOrEqual(original.length);
+  });
+
+  it('reads an empty log as no evidence', async () => {
+    const report = await analyzeJobLog(chunked(''), { name: 'build', conclusion: 'failure' }, { maxBytes: 1024 });
+    expect(report.excerpt).toBe('');
+    expect(report.excerptStartLine).toBeUndefined();
+    expect(report.log.bytes).toBe(0);
+  });
+});
+
+describe('analyzeJobWithoutLog', () => {
+  it('classifies from the conclusion alone', () => {
+    expect(analyzeJobWithoutLog({ name: 'deploy', conclusion: 'timed_out' }).category).toBe('timeout');
+    expect(analyzeJobWithoutLog({ name: 'deploy', conclusion: 'failure' }).fingerprint).toMatch(/^rules:v1:[0-9a-f]{20}$/);
+  });
+});
+
+describe('joinExcerpts', () => {
+  it('joins windows in log order, with a gap line between windows that are not adjacent', () => {
+    const joined = joinExcerpts([
+      { startLine: 10, endLine: 11, text: 'a\nb' },
+      { startLine: 12, endLine: 12, text: 'c' },
+      { startLine: 40, endLine: 41, text: 'd\ne' },
+    ]);
+    expect(joined).toEqual({ text: `a\nb\nc\n${EXCERPT_GAP}\nd\ne`, startLine: 10 });
+  });
+
+  it('stays within the record limit, cut on a line boundary', () => {
+    const text = Array.from({ length: 100 }, (_, i) => `line ${i} ${'x'.repeat(50)}`).join('\n');
+    const joined = joinExcerpts([{ startLine: 1, endLine: 100, text }], 1000);
+    expect(joined.text.length).toBeLessThanOrEqual(1000);
+    expect(joined.text.endsWith(`\n${EXCERPT_GAP}`)).toBe(true);
+    expect(joined.text.split('\n').slice(0, -1).every((line) => /^line \d+ x+$/.test(line))).toBe(true);
+  });
+});
