@@ -203,6 +203,7 @@ async function reportJob(client: GitHubClient, context: RunContext, job: Workflo
           excerpt: analysed.excerpt,
           ...(analysed.excerptStartLine !== undefined && { excerptStartLine: analysed.excerptStartLine }),
           ...(analysed.keyLine !== undefined && { keyLine: analysed.keyLine }),
+          cacheKeys: analysed.cacheKeys,
           bytes: analysed.log.bytes,
           sha256: analysed.log.sha256,
         },

@@ -371,7 +371,10 @@ export class ExecutionReconciler {
   async #finishVerification(ctx: Context, decision: Extract<VerificationDecision, { state: 'finished' }>): Promise<void> {
     const to = phaseAfterVerification(decision.result);
     const at = ctx.now.toISOString();
-    await this.#auditOrWait(ctx, [transitionRow(ctx.record, ctx.spec.repository, { from: 'Verifying', to }, decision.message)]);
+    const inserted = await this.#auditOrWait(ctx, [transitionRow(ctx.record, ctx.spec.repository, { from: 'Verifying', to }, decision.message)]);
+    // Whether re-running fixed it is what makes a failure flaky: the next record with this fingerprint is
+    // analyzed knowing it. Counted once per record: a retried reconcile finds its audit row already there.
+    if (inserted > 0 && decision.result !== 'inconclusive') this.#recordOutcome(ctx, decision.result === 'passed');
     const execution = ctx.status.execution!;
     await this.#writeStatus(
       ctx,
@@ -506,9 +509,10 @@ export class ExecutionReconciler {
   }
 
   /** The audit rows, or the record waits (Ready=False/AuditUnavailable) and is retried with backoff. */
-  async #auditOrWait(ctx: Context, rows: AuditEntryInput[]): Promise<void> {
+  /** Writes the rows, or makes the record wait (AuditUnavailable). Returns how many rows were new. */
+  async #auditOrWait(ctx: Context, rows: AuditEntryInput[]): Promise<number> {
     try {
-      await this.#audit(rows);
+      return await this.#audit(rows);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       await this.#updateConditions(ctx, [], { reason: 'AuditUnavailable', message: `the audit log cannot be written, so the record waits: ${error.message}` }).catch(() => undefined);
@@ -516,9 +520,9 @@ export class ExecutionReconciler {
     }
   }
 
-  async #audit(rows: AuditEntryInput[]): Promise<void> {
+  async #audit(rows: AuditEntryInput[]): Promise<number> {
     const store = await this.#options.store();
-    await store.appendAuditBatch(rows);
+    return store.appendAuditBatch(rows);
   }
 
   /** Writes conditions only (no phase change), when they say something new. */
@@ -554,6 +558,14 @@ export class ExecutionReconciler {
     this.#options.metrics.remediations.inc({ action: ctx.action, result: outcome });
     this.#timings(ctx, { result, ...extra });
     this.#forget(ctx.key);
+  }
+
+  #recordOutcome(ctx: Context, fixed: boolean): void {
+    // Best effort, like timings: history sharpens later analyses; losing one entry must not hold up this one.
+    void this.#options
+      .store()
+      .then((store) => store.recordRemediationOutcome(ctx.spec.repository, ctx.spec.fingerprint, fixed, ctx.now))
+      .catch((error: unknown) => this.#options.log.warn({ key: ctx.key, err: errorMessage(error) }, 'remediation outcome not recorded in the failure history'));
   }
 
   #timings(ctx: Context, fields: { executedAt?: Date; verifiedAt?: Date; result?: Result }): void {

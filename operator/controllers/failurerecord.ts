@@ -49,7 +49,7 @@ export type RecordObject = KubernetesObject & { spec?: unknown; status?: Failure
 
 /**
  * The cache's copy of a record. Excerpts (up to 16 KiB per failed job) and what was derived from them (key
- * lines, the analysis' reasoning) are only read to analyze a record; once status.analysis holds the result,
+ * lines, cache keys, the analysis' reasoning) are only read to analyze a record; once status.analysis holds the result,
  * the cached copy leaves them out, so 10,000 analyzed records cost what their metadata and the rest of their
  * status cost, not their logs. A record still to be analyzed keeps everything.
  *
@@ -62,7 +62,7 @@ export function slimRecordForCache(object: RecordObject): RecordObject {
   const spec = slim.spec as { failedJobs?: Record<string, unknown>[] } | undefined;
   const analysis = slim.status?.analysis;
   if (analysis === undefined || !Array.isArray(spec?.failedJobs)) return slim;
-  const failedJobs = spec.failedJobs.map(({ keyLine: _keyLine, logSha256: _sha, excerptStartLine: _start, ...job }) => ({ ...job, excerpt: '' }));
+  const failedJobs = spec.failedJobs.map(({ keyLine: _keyLine, logSha256: _sha, excerptStartLine: _start, cacheKeys: _keys, ...job }) => ({ ...job, excerpt: '' }));
   const { reasoning: _reasoning, ...kept } = analysis;
   return { ...slim, spec: { ...spec, failedJobs }, status: { ...slim.status, analysis: kept as AnalysisStatus } };
 }
@@ -150,8 +150,12 @@ export class FailureRecordReconciler {
       const steps: FailurePhase[] = [];
       let analysis: AnalysisStatus | undefined = original.analysis;
       if (PRE_GATE_PHASES.has(from) || analysis === undefined) {
+        // What is on record for this failure (did re-running fix it before?). The store must answer before
+        // anything moves anyway (the audit rows need it), so a record whose history cannot be read waits with
+        // AuditUnavailable like one whose audit cannot be written.
+        const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
         try {
-          analysis = await analyzeRecord(spec, now);
+          analysis = await analyzeRecord(spec, now, history);
         } catch (error) {
           const message = `analysis failed: ${errorMessage(error)}`;
           next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
@@ -211,7 +215,9 @@ export class FailureRecordReconciler {
       if (path.length > 0) {
         // The audit rows first: a status showing a phase whose row is missing must never exist.
         const store = await this.#options.store();
-        await store.appendAuditBatch(path.map((step) => auditRow(record, spec!, analysis!, gateStatus, step)));
+        const inserted = await store.appendAuditBatch(path.map((step) => auditRow(record, spec!, analysis!, gateStatus, step)));
+        // Counted once per record: a retried reconcile finds its rows already there and inserts none.
+        if (inserted > 0 && steps.includes('Analyzed')) this.#recordSeen(key, spec, analysis);
         next.phase = path[path.length - 1]!.to;
       }
     } catch (error) {
@@ -268,6 +274,14 @@ export class FailureRecordReconciler {
     } catch (error) {
       if (error instanceof ConflictError || !isNotFound(error)) throw error;
     }
+  }
+
+  #recordSeen(key: string, spec: FailureRecordSpec, analysis: AnalysisStatus): void {
+    // Best effort, like timings: the history sharpens later analyses of the same failure.
+    void this.#options
+      .store()
+      .then((store) => store.recordFailureSeen(spec.repository, spec.fingerprint, new Date(spec.detectedAt), analysis.category))
+      .catch((error: unknown) => this.#options.log.warn({ key, err: errorMessage(error) }, 'failure not recorded in the history'));
   }
 
   async #recordTimings(key: string, spec: FailureRecordSpec, status: FailureRecordStatus, now: Date): Promise<void> {

@@ -1,3 +1,4 @@
+import { CacheKeyCollector, redactCacheKeys } from '../logs/cache-key-collector.ts';
 import { extractFromStream } from '../logs/log-extractor.ts';
 import { redactExtraction } from '../logs/redactor.ts';
 import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type ExtractOptions } from '../logs/types.ts';
@@ -18,6 +19,8 @@ export interface LogReport {
   keyLine: { line: number; text: string } | null;
   excerpts: Excerpt[];
   redactions: Record<string, number>;
+  /** Keys of the caches the log says were restored, redacted (src/logs/cache-key-collector.ts). */
+  cacheKeys: string[];
   gate: GateResult;
   stats: { lines: number; bytes: number };
 }
@@ -38,9 +41,13 @@ export interface AnalyzeLogOptions {
 }
 
 export async function analyzeLog(source: AsyncIterable<Uint8Array | string>, options: AnalyzeLogOptions): Promise<LogReport> {
-  const extraction = await extractFromStream(source, { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
+  const caches = new CacheKeyCollector();
+  const extraction = await extractFromStream(caches.observe(source), { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
   if (extraction.stats.bytes === 0) throw new LogInputError('the log is empty');
   const redacted = await redactExtraction(extraction);
+  const cacheKeys = await redactCacheKeys(caches.keys);
+  const redactions = { ...redacted.redactions };
+  for (const [type, count] of Object.entries(cacheKeys.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
   const input = {
     extraction: redacted.extraction,
     jobName: options.jobName,
@@ -63,7 +70,8 @@ export async function analyzeLog(source: AsyncIterable<Uint8Array | string>, opt
     analysis,
     keyLine: redacted.extraction.keyLine,
     excerpts: redacted.extraction.excerpts,
-    redactions: redacted.redactions,
+    redactions,
+    cacheKeys: cacheKeys.keys,
     gate: decision,
     stats: { lines: extraction.stats.lines, bytes: extraction.stats.bytes },
   };

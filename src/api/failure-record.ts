@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Category, Effort, RemediationAction } from '../analysis/taxonomy.ts';
+import { MAX_CACHE_KEY_LENGTH, MAX_CACHE_KEYS } from '../logs/cache-key-collector.ts';
 import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, SlackChannel } from './common.ts';
 
 /**
@@ -12,7 +13,8 @@ import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, Slack
  * Every string and list under `spec` is bounded, not only for tidiness: the API server estimates the cost of
  * the `self == oldSelf` rule from maxLength/maxItems and refuses the CRD when anything under it is unbounded.
  * The sizes also keep a worst-case record under etcd's 1.5 MiB object limit (50 excerpts of 16 KiB plus
- * 300 paths of 1 KiB is about 1.1 MB; real records are a few KiB).
+ * 300 paths of 1 KiB is about 1.1 MB, 50 jobs' 8 cache keys of 512 characters another 0.2 MB; real records
+ * are a few KiB).
  */
 
 export const FAILURE_RECORD_KIND = 'FailureRecord';
@@ -127,6 +129,13 @@ export const FailedJob = z.strictObject({
   logBytes: Count,
   /** SHA-256 of the full downloaded log, so an excerpt can be traced to the exact log it came from. */
   logSha256: Sha256.optional(),
+  /**
+   * Keys of the Actions caches the whole log says the job restored (`Cache restored from key: …`, `Cache hit
+   * for: …`), distinct, in order of appearance, redacted. Log text, so untrusted: clear-caches derives the
+   * prefix of the caches it deletes from them (src/remediation/cache-key-prefix.ts says why that is safe).
+   * Absent when the log named none or could not be read.
+   */
+  cacheKeys: z.array(z.string().min(1).max(MAX_CACHE_KEY_LENGTH)).max(MAX_CACHE_KEYS).optional(),
 });
 export type FailedJob = z.infer<typeof FailedJob>;
 

@@ -1,5 +1,12 @@
 import type { LogReport } from '../analysis/analyze-log.ts';
+import { cacheKeyPrefixOf } from '../remediation/cache-key-prefix.ts';
+import { CACHE_KEY_PREFIX_PARAM, CATALOG } from '../remediation/catalog.ts';
 import type { Paint } from './style.ts';
+
+/** The key prefix clear-caches would delete by, as the operator derives it (operator/controllers/analyze-record.ts). */
+function keyPrefix(report: LogReport): string | undefined {
+  return CATALOG[report.analysis.proposedRemediation.action].clearsCaches ? cacheKeyPrefixOf(report.cacheKeys) : undefined;
+}
 
 /** The JSON contract of `analyze --json`: one object per input file, one per line. */
 export function reportJson(file: string, report: LogReport): Record<string, unknown> {
@@ -15,11 +22,16 @@ export function reportJson(file: string, report: LogReport): Record<string, unkn
     excerpts: report.excerpts,
     components: analysis.components,
     fingerprint: analysis.fingerprint,
-    proposedRemediation: analysis.proposedRemediation,
+    proposedRemediation: proposal(report),
     gate: { decision: report.gate.decision, reasons: report.gate.reasons, policy: report.gate.policy },
     redactions: report.redactions,
     analyzer: analysis.analyzer,
   };
+}
+
+function proposal(report: LogReport): Record<string, unknown> {
+  const prefix = keyPrefix(report);
+  return { ...report.analysis.proposedRemediation, ...(prefix !== undefined && { params: { [CACHE_KEY_PREFIX_PARAM]: prefix } }) };
 }
 
 const DECISION_STYLE = { auto: 'green', approval: 'yellow', blocked: 'red' } as const;
@@ -39,6 +51,8 @@ export function reportText(file: string, report: LogReport, paint: Paint): strin
   out.push(`${label('Risk')}${analysis.riskScore}/100    ${paint('dim', 'effort')} ${analysis.effort}`);
   if (analysis.components.length > 0) out.push(`${label('Components')}${analysis.components.join(', ')}`);
   out.push(`${label('Remediation')}${paint('bold', analysis.proposedRemediation.action)}: ${analysis.proposedRemediation.rationale}`);
+  const prefix = keyPrefix(report);
+  if (prefix !== undefined) out.push(`${' '.repeat(12)}${paint('dim', 'caches whose key starts with')} ${prefix}`);
   out.push(
     `${label('Gate')}${paint(['bold', DECISION_STYLE[gate.decision]], gate.decision.toUpperCase())} ` +
       paint('dim', `under policy '${gate.policy}' (risk ${gate.riskScore}, threshold ${gate.threshold})`),

@@ -149,7 +149,8 @@ const GITHUB_TOKEN_ENV = 'GITHUB_TOKEN';
 export const OPERATOR_HELP = `Usage: ci-remediator operator [options]
 
 Runs the Kubernetes operator: watches FailureRecords and RemediationPolicies, analyzes and gates records,
-and writes status, events and the audit trail. Flags win over the environment variables in brackets.
+executes and verifies the remediations the policy allows on GitHub, and writes status, events and the audit
+trail. Flags win over the environment variables in brackets.
 
 Options:
   --kubeconfig PATH                 [KUBECONFIG] kubeconfig file; in-cluster configuration when neither is set
@@ -167,7 +168,8 @@ Options:
   --http-address ADDR               health and metrics address (default 0.0.0.0)
   --http-port N                     health and metrics port; 0 picks a free one (default 8080)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
-  --max-concurrent-reconciles N     FailureRecord reconciles in parallel (default 8)
+  --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for analysis and gating and,
+                                    separately, for execution (default 8)
   --log-level L                     [CI_REMEDIATOR_LOG_LEVEL] ${LOG_LEVELS.join(', ')} (default info)
   --ingest-secret-file PATH         file holding the HMAC secret of POST /api/v1/failures (the action's
                                     endpoint mode); or the secret itself in [${INGEST_SECRET_ENV}].

@@ -1,6 +1,7 @@
 import { analyzeWithRules } from '../analysis/rules-analyzer.ts';
 import type { Analysis } from '../analysis/types.ts';
 import { MAX_EXCERPT_LENGTH } from '../api/failure-record.ts';
+import { CacheKeyCollector, redactCacheKeys } from '../logs/cache-key-collector.ts';
 import { extractFromStream } from '../logs/log-extractor.ts';
 import { LogWindow, type LogWindowSummary } from '../logs/log-window.ts';
 import { redactExtraction } from '../logs/redactor.ts';
@@ -9,7 +10,8 @@ import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type Extraction, type ExtractOpt
 /**
  * One failed job's log, as the action reports it: the log is streamed through a head-and-tail window
  * (bounded memory and work whatever its size), extracted, its line numbers mapped back to the original
- * log's, redacted, and classified by the rules analyzer. Everything returned derives from redacted text.
+ * log's, redacted, and classified by the rules analyzer. The cache keys the job restored are collected from
+ * the whole log on the way in (before the window). Everything returned derives from redacted text.
  */
 
 /** The job as the analyzer sees it (from GitHub's job object). */
@@ -25,6 +27,9 @@ export interface JobLogAnalysis {
   excerpt: string;
   excerptStartLine?: number;
   keyLine?: { line: number; text: string };
+  /** Keys of the caches the log says were restored, redacted, in order of appearance; empty when none. */
+  cacheKeys: string[];
+  /** Secrets redacted per type, in the excerpt, key line and cache keys. */
   redactions: Record<string, number>;
   log: Pick<LogWindowSummary, 'bytes' | 'lines' | 'sha256' | 'omitted'>;
 }
@@ -40,10 +45,14 @@ export const EXCERPT_GAP = '⋯';
 
 export async function analyzeJobLog(source: AsyncIterable<Uint8Array | string>, job: JobFacts, options: AnalyzeJobLogOptions): Promise<JobLogAnalysis> {
   const window = new LogWindow({ maxBytes: options.maxBytes });
-  const raw = await extractFromStream(window.keep(source), { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
+  const caches = new CacheKeyCollector();
+  const raw = await extractFromStream(window.keep(caches.observe(source)), { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
   const log = window.summary;
   const extraction = mapLines(raw, log);
   const redacted = await redactExtraction(extraction);
+  const cacheKeys = await redactCacheKeys(caches.keys);
+  const redactions = { ...redacted.redactions };
+  for (const [type, count] of Object.entries(cacheKeys.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
   const analysis = analyzeWithRules({ extraction: redacted.extraction, ...jobInput(job) });
   const { text, startLine } = joinExcerpts(redacted.extraction.excerpts);
   const keyLine = redacted.extraction.keyLine;
@@ -52,7 +61,8 @@ export async function analyzeJobLog(source: AsyncIterable<Uint8Array | string>, 
     excerpt: text,
     ...(startLine !== undefined && { excerptStartLine: startLine }),
     ...(keyLine !== null && { keyLine: { line: keyLine.line, text: keyLine.text.slice(0, 4096) } }),
-    redactions: redacted.redactions,
+    cacheKeys: cacheKeys.keys,
+    redactions,
     log: { bytes: log.bytes, lines: log.lines, sha256: log.sha256, omitted: log.omitted },
   };
 }

@@ -21,7 +21,13 @@ const INGEST_SECRET = `ingest-${randomBytes(16).toString('hex')}`;
 /** A personal access token that leaked into a job log: it must reach no output, summary or record. */
 const LEAKED = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 
+/** The key setup-node restored, as its line in a job log names it. */
+const CACHE_KEY = 'node-cache-Linux-x64-npm-6c1f0e5b2a8d9c3e4f7a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2';
+
 const NETWORK_LOG = [
+  '2024-05-01T11:59:58.0000000Z ##[group]Run actions/setup-node@v4',
+  `2024-05-01T11:59:59.0000000Z Cache restored from key: ${CACHE_KEY}`,
+  '2024-05-01T11:59:59.0000000Z ##[endgroup]',
   '2024-05-01T12:00:00.0000000Z ##[group]Run npm ci',
   '2024-05-01T12:00:00.0000000Z npm ci',
   `2024-05-01T12:00:01.0000000Z npm http fetch GET https://registry.npmjs.org/left-pad (auth ${LEAKED})`,
@@ -105,6 +111,9 @@ describe('the bundled action, mode kubernetes', () => {
     expect(spec.failedJobs[0]!.excerpt).toContain('npm error code ECONNRESET');
     expect(spec.failedJobs[0]!.keyLine).toMatchObject({ line: expect.any(Number) });
     expect(NETWORK_LOG.split('\n')[(spec.failedJobs[0]!.keyLine as { line: number }).line - 1]).toContain('ECONNRESET');
+    // The cache the job restored, for clear-caches; the lint job's log named none.
+    expect(spec.failedJobs[0]!.cacheKeys).toEqual([CACHE_KEY]);
+    expect(spec.failedJobs[1]).not.toHaveProperty('cacheKeys');
     expect(spec.changedFiles).toEqual(['src/cart.ts', 'package-lock.json']);
     expect(spec.commit).toEqual({ sha: run.headSha, branch: run.headBranch, author: 'octocat' });
     expect(spec.workflow).toMatchObject({ name: 'CI', path: '.github/workflows/ci.yml', runId: run.id, runAttempt: 1, event: 'push' });
@@ -167,6 +176,8 @@ describe('the bundled action, mode kubernetes', () => {
               for (let start = 0; start < noiseLines; start += block) {
                 let text = '';
                 for (let i = start; i < start + block; i++) text += `2024-05-01T12:00:00.0000000Z compiling module ${i} ok\n`;
+                // A cache restored in the middle of the log, which the window leaves out of the analysis.
+                if (start === noiseLines / 2) text += `2024-05-01T12:15:00.0000000Z Cache restored from key: ${CACHE_KEY}\n`;
                 yield text;
               }
               yield `${tail.join('\n')}\n`;
@@ -179,11 +190,12 @@ describe('the bundled action, mode kubernetes', () => {
     const result = await runner.run({ 'github-token': TOKEN, kubeconfig: k.kubeconfig, namespace, 'max-log-bytes': '1MiB' }, runner.runVars(run));
     expect(result.code).toBe(0);
     const record = await getObject(k, RECORDS, namespace, result.outputs['record-name']!);
-    const job = (record.spec.failedJobs as Array<{ excerpt: string; keyLine: { line: number; text: string }; logBytes: number }>)[0]!;
+    const job = (record.spec.failedJobs as Array<{ excerpt: string; keyLine: { line: number; text: string }; logBytes: number; cacheKeys?: string[] }>)[0]!;
     expect(job.logBytes).toBeGreaterThan(30 * 1024 * 1024);
     expect(job.excerpt).toContain('npm error code ECONNRESET');
-    expect(job.keyLine.line).toBeGreaterThan(noiseLines);
-    expect(job.keyLine.line).toBeLessThanOrEqual(noiseLines + tail.length);
+    expect(job.keyLine.line).toBeGreaterThan(noiseLines + 1);
+    expect(job.keyLine.line).toBeLessThanOrEqual(noiseLines + 1 + tail.length);
+    expect(job.cacheKeys).toEqual([CACHE_KEY]);
     expect(result.outputs.category).toBe('network_error');
     expect(result.summary).toMatch(/skipped, head and tail analysed/);
   }, 120_000);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { startGitHubServer, type FakeRun, type GitHubServer, type RecordedRequest, type RunSpec } from '../../support/github-server.ts';
 import { createNamespace, eventsFor, eventually, getObject, GROUP, isNotFound, kube, POLICIES, RECORDS, VERSION, type CustomObject, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorOptions, type OperatorProcess } from '../../support/operator-process.ts';
@@ -32,7 +33,6 @@ beforeAll(async () => {
   github = await startGitHubServer({ tokens: ['ghs_operator_token'] });
   await createPolicy(k, namespace, 'auto', { repositories: ['acme/exec-*'], riskThreshold: 70, allowedActions: ALL_ACTIONS });
   // Records under these wait for a person, so a test can set the proposal (as a model analyzer would) first.
-  await createPolicy(k, namespace, 'propose-caches', { repositories: ['acme/propose-caches'], riskThreshold: 70, protected: true, allowedActions: ALL_ACTIONS });
   await createPolicy(k, namespace, 'propose-workflow', { repositories: ['acme/propose-workflow'], riskThreshold: 70, protected: true, allowedActions: ALL_ACTIONS });
   await createPolicy(k, namespace, 'propose-workflow-ok', { repositories: ['acme/propose-workflow-ok'], riskThreshold: 70, protected: true, allowedActions: ALL_ACTIONS });
   await createPolicy(k, namespace, 'rollback', { repositories: ['acme/rollback-*'], riskThreshold: 70, allowedActions: ALL_ACTIONS });
@@ -60,16 +60,29 @@ afterAll(async () => {
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-/** A FailureRecord reporting `run`'s attempt, as the action would create it. */
-async function reportFailure(run: FakeRun, excerpt = NETWORK_EXCERPT, attempt = run.latest.number): Promise<CustomObject> {
+/** A FailureRecord reporting `run`'s attempt, as the action would create it (with the cache keys its log named). */
+async function reportFailure(run: FakeRun, excerpt = NETWORK_EXCERPT, attempt = run.latest.number, cacheKeys?: string[]): Promise<CustomObject> {
   const body = failureRecord({ repository: run.repo.fullName, excerpt });
-  const spec = body.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown> };
+  const spec = body.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown>; failedJobs: Array<Record<string, unknown>> };
+  if (cacheKeys !== undefined) spec.failedJobs[0]!.cacheKeys = cacheKeys;
   spec.workflow.runId = run.id;
   spec.workflow.runAttempt = attempt;
   spec.workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/${attempt}`;
   spec.commit.sha = run.headSha;
   spec.commit.branch = run.headBranch;
   return (await k.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: RECORDS, namespace, body })) as CustomObject;
+}
+
+/** The failure_history row the operator keeps for a repository and fingerprint. */
+async function failureHistory(url: string, repository: string, fingerprint: string): Promise<Record<string, unknown> | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query('select * from failure_history where repository = $1 and fingerprint = $2', [repository, fingerprint]);
+    return result.rows[0] as Record<string, unknown> | undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 /** The record once its remediation has ended. */
@@ -211,6 +224,31 @@ describe('execution', () => {
     await expectAudit(record, rerunTrail('Failed'));
   });
 
+  it('remembers what a re-run fixed: the next failure with the same fingerprint is analyzed as a flaky test', async () => {
+    const excerpt = 'The job running on runner GitHub Actions 2 has exceeded the maximum execution time of 60 minutes.\nThe operation was canceled.';
+    const repo = github.repo('acme/exec-flaky');
+    const first = await reportFailure(repo.addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } }), excerpt);
+    const fixed = await waitEnded(first.metadata.name);
+    expect(phaseOf(fixed)).toBe('Succeeded');
+    expect(fixed.status?.analysis).toMatchObject({ category: 'timeout' });
+    const fingerprint = (first.spec as { fingerprint: string }).fingerprint;
+    await eventually(async () => {
+      const history = await failureHistory(database.url, 'acme/exec-flaky', fingerprint);
+      expect(history).toMatchObject({ occurrences: 1, remediation_attempts: 1, remediation_successes: 1, last_outcome: 'fixed' });
+    });
+
+    const second = await reportFailure(repo.addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } }), excerpt);
+    const again = await waitEnded(second.metadata.name);
+    const analysis = again.status?.analysis as { category: string; reasoning: string; rule?: string };
+    expect(analysis.category).toBe('flaky_test');
+    expect(analysis.reasoning).toMatch(/Failure history: seen 1 times, a re-run fixed it 1 times/);
+    expect(analysis.rule).toMatch(/history\.rerun-fixed/);
+    // Each record counts once, however often it was reconciled.
+    await eventually(async () => {
+      expect(await failureHistory(database.url, 'acme/exec-flaky', fingerprint)).toMatchObject({ occurrences: 2, remediation_attempts: 2, remediation_successes: 2 });
+    });
+  });
+
   it('waits for a run that is still finishing (the action reports from its last job), then re-runs it', async () => {
     const run = github.repo('acme/exec-slow').addRun({ jobs: [{ name: 'test', conclusion: 'failure' }, { name: 'report', status: 'in_progress' }] });
     const created = await reportFailure(run);
@@ -243,23 +281,25 @@ describe('execution', () => {
     await expectAudit(record, { ...UP_TO_EXECUTING, ...transitions('Verifying', 'Succeeded') });
   });
 
-  it('clears only the caches under the proposed key prefix, then re-runs the failed jobs', async () => {
-    const repo = github.repo('acme/propose-caches');
-    const keep = ['pip-linux-3f2a', 'npm-macos-77aa', 'xnpm-linux-1'];
-    const clear = ['npm-linux-0c1d', 'npm-linux-9e8f'];
+  it('clears only the caches under the key prefix of the caches the failed job restored, then re-runs the failed jobs', async () => {
+    const repo = github.repo('acme/exec-caches');
+    // The key the action found in the job's log: the family's prefix, then the lockfile's hash.
+    const restored = 'npm-linux-0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f';
+    const keep = ['pip-linux-3f2a', 'npm-macos-77aa', 'xnpm-linux-1', 'npm-linux'];
+    const clear = [restored, 'npm-linux-9e8f'];
     for (const key of [...keep, ...clear]) repo.addCache({ key });
     const run = repo.addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 2 } });
-    const created = await reportFailure(run, INTEGRITY_EXCERPT);
-    await proposeThenApprove(created, 'propose-caches', { action: 'clear-caches', params: { keyPrefix: 'npm-linux-' } });
+    const created = await reportFailure(run, INTEGRITY_EXCERPT, run.latest.number, [restored]);
     const record = await waitEnded(created.metadata.name);
     expect(phaseOf(record)).toBe('Succeeded');
+    expect((record.status?.analysis as { proposedRemediation?: unknown }).proposedRemediation).toMatchObject({ action: 'clear-caches', params: { keyPrefix: 'npm-linux-' } });
     expect(repo.caches.map((cache) => cache.key).sort()).toEqual([...keep].sort());
-    const deletes = github.apiRequests({ method: 'DELETE', path: /^\/repos\/acme\/propose-caches\/actions\/caches\// });
+    const deletes = github.apiRequests({ method: 'DELETE', path: /^\/repos\/acme\/exec-caches\/actions\/caches\// });
     expect(deletes).toHaveLength(2);
     expect(run.reruns).toEqual([expect.objectContaining({ kind: 'rerun-failed-jobs', attempt: 2 })]);
-    expect(String((record.status?.execution as { output?: string }).output)).toMatch(/deleted 2 cache\(s\): npm-linux-0c1d, npm-linux-9e8f/);
+    expect(String((record.status?.execution as { output?: string }).output)).toContain(`deleted 2 cache(s): ${restored}, npm-linux-9e8f`);
     // The deletes come before the re-run.
-    const order = github.apiRequests({ path: /^\/repos\/acme\/propose-caches\// }).filter((request) => request.method !== 'GET');
+    const order = github.apiRequests({ path: /^\/repos\/acme\/exec-caches\// }).filter((request) => request.method !== 'GET');
     expect(order.map((request) => request.method)).toEqual(['DELETE', 'DELETE', 'POST']);
   });
 

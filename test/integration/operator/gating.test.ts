@@ -185,6 +185,8 @@ describe('policies', () => {
     const created = await createRecord(k, namespace, { repository: 'acme/frontend' });
     const waiting = await waitGated(k, namespace, created.metadata.name);
     expect(phaseOf(waiting)).toBe('AwaitingApproval');
+    const analysis = waiting.status?.analysis as { reasoning: string; confidence: number; summary: string };
+    expect(analysis.reasoning).toMatch(/\S/);
 
     const changedAt = Date.now();
     const patched = (await k.custom.patchNamespacedCustomObject({
@@ -205,6 +207,9 @@ describe('policies', () => {
     );
     console.log(`[operator] policy change -> AutoApproved observed after ${Date.now() - changedAt} ms (target < 2 s; see bench/operator.ts)`);
     expect(record.status?.gate).toMatchObject({ decision: 'auto', policyName: 'frontend', policyGeneration: patched.metadata.generation });
+    // The re-gate was written from the operator's cached copy, which leaves the reasoning out: the merge patch
+    // must have left the stored analysis whole.
+    expect(record.status?.analysis).toEqual(waiting.status?.analysis);
     await expectCompleteAudit(database.url, [record], { [record.metadata.uid]: ['AwaitingApproval'] });
   });
 

@@ -103,6 +103,25 @@ describe('ci-remediator analyze, for people', () => {
     expect(run.stdout).not.toContain('\u001b[');
   });
 
+  it('shows the key prefix clear-caches would delete by, from the cache the log says was restored', async () => {
+    const key = 'node-cache-Linux-x64-npm-6c1f0e5b2a8d9c3e4f7a1b2c3d4e5f6a';
+    const path = await file(
+      'integrity.log',
+      [
+        `2024-05-01T12:00:00.0000000Z Cache restored from key: ${key}\r`,
+        '2024-05-01T12:00:01.0000000Z ##[group]Run npm ci\r',
+        '2024-05-01T12:00:02.0000000Z npm ERR! code EINTEGRITY\r',
+        '2024-05-01T12:00:02.0000000Z npm ERR! sha512-abc integrity checksum failed when using sha512: wanted sha512-abc but got sha512-def.\r',
+        '2024-05-01T12:00:02.0000000Z ##[error]Process completed with exit code 1.\r',
+        '',
+      ].join('\n'),
+    );
+    const [json] = jsonLines((await runCli(['analyze', '--json', path])).stdout);
+    expect(json!.proposedRemediation).toMatchObject({ action: 'clear-caches', params: { keyPrefix: 'node-cache-Linux-x64-npm-' } });
+    const text = await runCli(['analyze', path]);
+    expect(text.stdout).toMatch(/caches whose key starts with node-cache-Linux-x64-npm-$/m);
+  });
+
   it('colours its output on a terminal, and not when NO_COLOR is set', async () => {
     const tty = await runCli(['analyze', `${EXAMPLES}/gha-go-build-error.log`], { tty: true });
     expect(tty.stdout).toContain('\u001b[');

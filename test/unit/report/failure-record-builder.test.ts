@@ -143,6 +143,7 @@ describe('buildFailureRecordSpec', () => {
           excerpt: 'npm error code ECONNRESET',
           excerptStartLine: 40,
           keyLine: { line: 40, text: 'npm error code ECONNRESET' },
+          cacheKeys: ['node-cache-Linux-x64-npm-0123456789abcdef', 'Linux-cypress-fedcba9876543210'],
           bytes: 1234,
           sha256: 'c'.repeat(64),
         }),
@@ -171,11 +172,22 @@ describe('buildFailureRecordSpec', () => {
       keyLine: { line: 40, text: 'npm error code ECONNRESET' },
       logBytes: 1234,
       logSha256: 'c'.repeat(64),
+      cacheKeys: ['node-cache-Linux-x64-npm-0123456789abcdef', 'Linux-cypress-fedcba9876543210'],
     });
     // A job whose log could not be read is still reported, with an empty excerpt.
     expect(spec.failedJobs[1]).toMatchObject({ id: 12, excerpt: '', logBytes: 0, conclusion: 'timed_out' });
     expect(spec.failedJobs[1]).not.toHaveProperty('logSha256');
+    expect(spec.failedJobs[1]).not.toHaveProperty('cacheKeys');
     expect(spec.fingerprint).toBe(decidingJob([report(11, 'test', 'failure'), report(12, 'deploy', 'timed_out')]).analysis.fingerprint);
+  });
+
+  it('leaves cacheKeys out when the log named none, and keeps them within the schema\'s bounds', () => {
+    const log = { excerpt: 'x', bytes: 1, sha256: 'c'.repeat(64) };
+    const none = buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys: [] })], detectedAt: new Date() });
+    expect(none.failedJobs[0]).not.toHaveProperty('cacheKeys');
+    const keys = Array.from({ length: 10 }, (_, i) => `Linux-${i}`);
+    const many = buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys: [...keys, 'k'.repeat(513), 'Linux-0'] })], detectedAt: new Date() });
+    expect(many.failedJobs[0]!.cacheKeys).toEqual(keys.slice(0, 8));
   });
 
   it('refuses to build an invalid record, naming the field', () => {

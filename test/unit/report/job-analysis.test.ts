@@ -58,10 +58,34 @@ describe('analyzeJobLog', () => {
     expect(report.excerptStartLine! + report.excerpt.split('\n').length - 1).toBeLessThanOrEqual(original.length);
   });
 
+  it('reports the cache keys the whole log restored, redacted, including those in the middle the window leaves out', async () => {
+    const token = `ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`;
+    const head = [
+      // As a Windows runner writes them: timestamped, CRLF.
+      '2024-05-01T12:00:00.0000000Z ##[group]Run actions/setup-node@v4\r',
+      '2024-05-01T12:00:01.0000000Z Cache hit for: node-cache-Windows-x64-npm-0123456789abcdef\r',
+      '2024-05-01T12:00:02.0000000Z Cache restored from key: node-cache-Windows-x64-npm-0123456789abcdef\r',
+    ];
+    const middle = `2024-05-01T12:00:03.0000000Z Cache restored from key: Windows-deps-${token}\r`;
+    const tail = ['2024-05-01T12:00:10.0000000Z npm error code EINTEGRITY', '2024-05-01T12:00:10.0000000Z ##[error]Process completed with exit code 1.'];
+    const log = [...head, ...hugeLog(20_000, [middle, ...hugeLog(20_000, tail).trimEnd().split('\n')]).trimEnd().split('\n')].join('\n') + '\n';
+    const report = await analyzeJobLog(chunked(log, 7919), { name: 'test', conclusion: 'failure' }, { maxBytes: 64 * 1024 });
+    expect(report.log.omitted).not.toBeNull();
+    // The second key's line is one the window left out.
+    const middleLine = head.length + 20_000 + 1;
+    expect(log.split('\n')[middleLine - 1]).toBe(middle);
+    expect(report.log.omitted!.fromLine).toBeLessThan(middleLine);
+    expect(report.log.omitted!.toLine).toBeGreaterThan(middleLine);
+    expect(report.cacheKeys).toEqual(['node-cache-Windows-x64-npm-0123456789abcdef', 'Windows-deps-[REDACTED:github-token]']);
+    expect(JSON.stringify(report)).not.toContain(token);
+    expect(report.redactions['github-token']).toBe(1);
+  });
+
   it('reads an empty log as no evidence', async () => {
     const report = await analyzeJobLog(chunked(''), { name: 'build', conclusion: 'failure' }, { maxBytes: 1024 });
     expect(report.excerpt).toBe('');
     expect(report.excerptStartLine).toBeUndefined();
+    expect(report.cacheKeys).toEqual([]);
     expect(report.log.bytes).toBe(0);
   });
 });
