@@ -22,6 +22,7 @@ import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type Ku
 import type { Logger } from '../runtime/logger.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
 import { WriteTracker } from '../runtime/write-tracker.ts';
+import { historyMayReclassify } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { PolicyIndex } from './policy-index.ts';
@@ -150,16 +151,19 @@ export class FailureRecordReconciler {
       const steps: FailurePhase[] = [];
       let analysis: AnalysisStatus | undefined = original.analysis;
       if (PRE_GATE_PHASES.has(from) || analysis === undefined) {
-        // What is on record for this failure (did re-running fix it before?). The store must answer before
-        // anything moves anyway (the audit rows need it), so a record whose history cannot be read waits with
-        // AuditUnavailable like one whose audit cannot be written.
-        const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
         try {
-          analysis = await analyzeRecord(spec, now, history);
+          analysis = await analyzeRecord(spec, now);
         } catch (error) {
           const message = `analysis failed: ${errorMessage(error)}`;
           next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
           throw new TransientError(message, { cause: error });
+        }
+        // What is on record for this failure (did re-running fix it before?), read only when it could change
+        // the category. The store must answer before anything moves anyway (the audit rows need it), so a
+        // record whose history cannot be read waits with AuditUnavailable like one whose audit cannot be written.
+        if (historyMayReclassify(analysis.category)) {
+          const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
+          if (history !== null) analysis = await analyzeRecord(spec, now, history);
         }
         next.analysis = analysis;
         steps.push('Analyzing', 'Analyzed');

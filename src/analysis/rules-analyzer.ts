@@ -79,6 +79,11 @@ const CODE_LOCATED: ReadonlySet<Category> = new Set([
 /** Categories the failure history may turn into flaky_test: the ones a flaky test actually shows up as. */
 const HISTORY_FLAKY_FROM: ReadonlySet<Category> = new Set(['test_failure', 'timeout', 'unknown']);
 
+/** Whether the failure history could change an analysis of this category (callers skip the lookup otherwise). */
+export function historyMayReclassify(category: Category): boolean {
+  return HISTORY_FLAKY_FROM.has(category);
+}
+
 interface ScoredLine {
   line: number;
   text: string;
