@@ -2,6 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as core from '@actions/core';
 import { NamespaceName } from '../src/api/common.ts';
 import { InputError } from '../src/errors.ts';
+import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
+import { MIN_SECRET_LENGTH } from '../src/ingest/signature.ts';
 
 /**
  * Every input of action.yml, read and validated here and nowhere else. A bad value is an ActionInputError
@@ -31,7 +33,7 @@ export class ActionInputError extends InputError {
   override readonly code = 'ACTION_INPUT_INVALID';
 }
 
-export const MODES = ['kubernetes', 'endpoint'] as const;
+const MODES = ['kubernetes', 'endpoint'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Where a kubeconfig came from: inline content, a file, or the runner's in-cluster service account. */
@@ -49,16 +51,12 @@ export interface ActionInputs {
   maxLogBytes: number;
   /** Job-name globs; `!glob` excludes. Empty: every failed job. */
   jobs: string[];
-  failOnError: boolean;
   dryRun: boolean;
 }
 
-export const DEFAULT_MAX_LOG_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_LOG_BYTES = 32 * 1024 * 1024;
 const MIN_LOG_BYTES = 64 * 1024;
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
-const INGEST_PATH = '/api/v1/failures';
-/** The operator refuses shorter secrets (--ingest-secret-file); so does the action, before sending anything. */
-const MIN_SECRET_LENGTH = 16;
 
 /**
  * `fail-on-error` on its own, first: it decides how every other problem (a bad input included) is reported.
@@ -77,8 +75,8 @@ export function readInputs(): ActionInputs {
   if (githubToken !== '') core.setSecret(githubToken);
   const signingSecret = core.getInput(INPUT.signingSecret);
   if (signingSecret !== '') core.setSecret(signingSecret);
+  // fail-on-error is read on its own, first (readFailOnError).
   const dryRun = readBoolean(INPUT.dryRun);
-  const failOnError = readBoolean(INPUT.failOnError);
 
   if (githubToken === '') throw new ActionInputError(`Input '${INPUT.githubToken}' is empty. Expected a token with actions: read (the default, \${{ github.token }}, is enough).`);
 
@@ -99,6 +97,7 @@ export function readInputs(): ActionInputs {
     if (signingSecret === '' && !dryRun) {
       throw new ActionInputError(`Input '${INPUT.signingSecret}' is empty. Mode 'endpoint' signs every request; pass the operator's ingest secret from a secret.`);
     }
+    // The operator refuses shorter secrets; so does the action, before sending anything.
     if (signingSecret !== '' && signingSecret.trim().length < MIN_SECRET_LENGTH) {
       throw new ActionInputError(`Input '${INPUT.signingSecret}' is too short. Expected at least ${MIN_SECRET_LENGTH} characters (the operator refuses shorter secrets).`);
     }
@@ -117,7 +116,6 @@ export function readInputs(): ActionInputs {
       .split(/[\n,]/)
       .map((pattern) => pattern.trim())
       .filter((pattern) => pattern !== ''),
-    failOnError,
     dryRun,
   };
 }
@@ -133,7 +131,7 @@ function readBoolean(name: string): boolean {
 }
 
 /** `32MiB`, `512KiB`, `1GiB` or a number of bytes; K/M/G and KB/MB/GB are read as binary units too. */
-export function parseByteSize(text: string): number {
+function parseByteSize(text: string): number {
   const value = text.trim();
   if (value === '') return DEFAULT_MAX_LOG_BYTES;
   const match = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)$/i.exec(value);
@@ -150,9 +148,14 @@ function readKubeconfig(text: string): KubeconfigSource {
   if (value === '') return { kind: 'in-cluster' };
   // Content has lines (YAML) or braces (JSON); a path has neither.
   if (value.includes('\n') || value.startsWith('{') || /^apiVersion\s*:/m.test(value)) return { kind: 'content', content: text };
-  if (!existsSync(value) || !statSync(value).isFile()) {
+  if (!existsSync(value)) {
     throw new ActionInputError(`Input '${INPUT.kubeconfig}' is neither a kubeconfig nor the path of a file ('${value.slice(0, 200)}' does not exist).`);
   }
+  const stats = statSync(value);
+  if (stats.isDirectory()) {
+    throw new ActionInputError(`Input '${INPUT.kubeconfig}': '${value.slice(0, 200)}' is a directory, not a kubeconfig file.`);
+  }
+  if (!stats.isFile()) throw new ActionInputError(`Input '${INPUT.kubeconfig}': '${value.slice(0, 200)}' is not a regular file; expected the path of a kubeconfig file.`);
   return { kind: 'file', path: value, content: readFileSync(value, 'utf8') };
 }
 

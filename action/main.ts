@@ -186,7 +186,7 @@ async function reportJob(client: GitHubClient, context: RunContext, job: Workflo
   const facts = { name: job.name, ...(failedStep !== undefined && { failedStep }), conclusion: job.conclusion ?? 'failure' };
   const url = job.html_url ?? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/job/${job.id}`;
   try {
-    const stream = await client.downloadJobLog(context.repository, job.id, { maxBytes: Math.max(DOWNLOAD_CEILING, inputs.maxLogBytes) });
+    const stream = await client.downloadJobLog(context.repository, job.id, { maxBytes: DOWNLOAD_CEILING });
     const analysed = await analyzeJobLog(stream, facts, { maxBytes: inputs.maxLogBytes });
     const notes: string[] = [];
     if (analysed.log.omitted !== null) {

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION } from '../src/api/common.ts';
-import type { FailureRecordSpec } from '../src/api/failure-record.ts';
+import { API_GROUP } from '../src/api/common.ts';
+import { failureRecordName, type FailureRecordSpec } from '../src/api/failure-record.ts';
+import { apiErrorMessage, describeApiError, statusCodeOf } from '../src/api/kube-errors.ts';
 import { CiRemediatorError, errorMessage } from '../src/errors.ts';
-import { FAILURE_RECORD_PLURAL, failureRecordObject, type IngestResponse } from '../src/ingest/ingest-request.ts';
+import { createFailureRecord, type IngestResponse } from '../src/ingest/ingest-request.ts';
 import { signedHeaders } from '../src/ingest/signature.ts';
 import type { KubeconfigSource } from './inputs.ts';
 
@@ -15,7 +16,7 @@ import type { KubeconfigSource } from './inputs.ts';
  * Transient failures (network, 5xx, 429) are retried a few times; anything else is final.
  */
 
-export class ReportDeliveryError extends CiRemediatorError {
+class ReportDeliveryError extends CiRemediatorError {
   override readonly code = 'REPORT_NOT_DELIVERED';
 }
 
@@ -75,66 +76,34 @@ export async function createInKubernetes(
   retry: RetryOptions = {},
 ): Promise<Delivered> {
   const api = target.kubeconfig.makeApiClient(CustomObjectsApi);
-  const object = failureRecordObject(spec, target.namespace);
-  const { name } = object.metadata;
-  const attempts = retry.attempts ?? DEFAULT_ATTEMPTS;
-  const sleep = retry.sleep ?? sleepFor;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await api.createNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        plural: FAILURE_RECORD_PLURAL,
-        namespace: target.namespace,
-        body: object,
-        fieldManager: FIELD_MANAGER,
-      });
-      return { name, namespace: target.namespace, created: true };
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 409) return { name, namespace: target.namespace, created: false };
-      const reason = kubeReason(error, target.namespace);
-      if (!transient(status) || attempt >= attempts) {
-        throw new ReportDeliveryError(`Could not create FailureRecord ${target.namespace}/${name}: ${reason}`, { cause: error });
+  const name = failureRecordName(spec.repository, spec.workflow.runId, spec.workflow.runAttempt);
+  return withRetries(
+    async () => {
+      try {
+        return await createFailureRecord(api, spec, target.namespace, FIELD_MANAGER);
+      } catch (error) {
+        throw new AttemptFailed(kubeReason(error, target.namespace), statusCodeOf(error), { cause: error });
       }
-      core.info(`Creating the FailureRecord failed (${reason}); retrying (attempt ${attempt + 1} of ${attempts}).`);
-      await sleep(backoffMs(attempt));
-    }
-  }
+    },
+    { ...retry, doing: 'Creating the FailureRecord', failure: `Could not create FailureRecord ${target.namespace}/${name}` },
+  );
 }
 
 function kubeReason(error: unknown, namespace: string): string {
-  const status = statusOf(error);
-  const message = apiMessage(error);
+  const status = statusCodeOf(error);
+  const message = apiErrorMessage(error);
   if (status === 401) return 'the Kubernetes API refused the credentials (401); check the kubeconfig';
   if (status === 403) {
     return `forbidden (403): the kubeconfig's user may not create failurerecords.${API_GROUP} in '${namespace}'. Grant it with a Role (verbs: create). ${message}`;
   }
   if (status === 404) return `not found (404): is namespace '${namespace}' there and the FailureRecord CRD installed? ${message}`;
   if (status === undefined) return `the Kubernetes API did not answer: ${firstLine(errorMessage(error))}`;
-  return `${status}: ${message}`;
-}
-
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function apiMessage(error: unknown): string {
-  const body = (error as { body?: unknown } | null)?.body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  return firstLine(errorMessage(error));
+  return describeApiError(error);
 }
 
 // -------------------------------------------------------------------------------------------- endpoint
 
-export interface EndpointTarget {
+interface EndpointTarget {
   url: URL;
   secret: string;
   namespace?: string;
@@ -147,42 +116,37 @@ export async function postToEndpoint(
   options: RetryOptions & { fetch?: typeof fetch; now?: () => Date } = {},
 ): Promise<Delivered> {
   const body = JSON.stringify({ ...(target.namespace !== undefined && { namespace: target.namespace }), spec });
-  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
-  const sleep = options.sleep ?? sleepFor;
   const send = options.fetch ?? fetch;
   const now = options.now ?? (() => new Date());
   const where = `${target.url.origin}${target.url.pathname}`;
-  for (let attempt = 1; ; attempt++) {
+  const deliver = async (): Promise<Delivered> => {
+    let response: Response;
     let status: number | undefined;
-    let reason: string;
-    let retryAfterMs: number | undefined;
+    let text: string;
     try {
-      const response = await send(target.url, {
+      response = await send(target.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'ci-remediator-action', ...signedHeaders(body, target.secret, now()) },
         body,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       status = response.status;
-      const text = await response.text();
-      const answer = parseJson(text);
-      if (status === 200 || status === 201) {
-        if (typeof answer?.name !== 'string' || typeof answer.namespace !== 'string') {
-          throw new ReportDeliveryError(`${where} answered ${status} without a record name: ${text.slice(0, 200)}`);
-        }
-        return { name: answer.name, namespace: answer.namespace, created: status === 201 };
-      }
-      reason = `${where} answered ${status}${answer?.error ? ` ${String(answer.error)}` : ''}: ${typeof answer?.message === 'string' ? answer.message : text.slice(0, 300)}`;
-      retryAfterMs = retryAfter(response.headers.get('retry-after'));
+      text = await response.text();
     } catch (error) {
-      if (error instanceof ReportDeliveryError) throw error;
-      reason = `${where} did not answer: ${firstLine(errorMessage(error))}${causeOf(error)}`;
+      throw new AttemptFailed(`${where} did not answer: ${firstLine(errorMessage(error))}${causeOf(error)}`, status);
     }
-    if (!transient(status) || attempt >= attempts) throw new ReportDeliveryError(`Could not deliver the FailureRecord: ${reason}`);
-    core.info(`Delivering the FailureRecord failed (${reason}); retrying (attempt ${attempt + 1} of ${attempts}).`);
-    // At least a second: a new signature needs a new timestamp.
-    await sleep(Math.max(1000, retryAfterMs ?? backoffMs(attempt)));
-  }
+    const answer = parseJson(text);
+    if (status === 200 || status === 201) {
+      if (typeof answer?.name !== 'string' || typeof answer.namespace !== 'string') {
+        throw new ReportDeliveryError(`${where} answered ${status} without a record name: ${text.slice(0, 200)}`);
+      }
+      return { name: answer.name, namespace: answer.namespace, created: status === 201 };
+    }
+    const reason = `${where} answered ${status}${answer?.error ? ` ${String(answer.error)}` : ''}: ${typeof answer?.message === 'string' ? answer.message : text.slice(0, 300)}`;
+    throw new AttemptFailed(reason, status, { retryAfterMs: retryAfter(response.headers.get('retry-after')) });
+  };
+  // At least a second between attempts: a new signature needs a new timestamp.
+  return withRetries(deliver, { ...options, doing: 'Delivering the FailureRecord', failure: 'Could not deliver the FailureRecord', minDelayMs: 1000 });
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -200,6 +164,43 @@ function retryAfter(header: string | null): number | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------- shared
+
+/** One attempt failed; `status` (undefined: no answer at all) decides whether another may succeed. */
+class AttemptFailed extends Error {
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(reason: string, status: number | undefined, options: { cause?: unknown; retryAfterMs?: number | undefined } = {}) {
+    super(reason, options.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * Runs `attempt` until it succeeds, throws anything but AttemptFailed (final), fails in a way that will not
+ * pass on its own, or has run `attempts` times; waits between attempts (retry-after, else exponential
+ * backoff). The last failure becomes a ReportDeliveryError: `${failure}: ${reason}`.
+ */
+async function withRetries<T>(
+  attempt: () => Promise<T>,
+  options: RetryOptions & { doing: string; failure: string; minDelayMs?: number },
+): Promise<T> {
+  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
+  const sleep = options.sleep ?? sleepFor;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof AttemptFailed)) throw error;
+      if (!transient(error.status) || n >= attempts) {
+        throw new ReportDeliveryError(`${options.failure}: ${error.message}`, error.cause === undefined ? undefined : { cause: error.cause });
+      }
+      core.info(`${options.doing} failed (${error.message}); retrying (attempt ${n + 1} of ${attempts}).`);
+      await sleep(Math.max(options.minDelayMs ?? 0, error.retryAfterMs ?? backoffMs(n)));
+    }
+  }
+}
 
 /** No status (the network), 5xx and 429 may pass on their own; other answers will not change. */
 function transient(status: number | undefined): boolean {

@@ -34,8 +34,14 @@ export interface SummaryInput {
   notes: string[];
 }
 
-/** GitHub caps a step's summary at 1 MiB; excerpts beyond this budget are left to the record. */
+/**
+ * GitHub caps a step's summary at 1 MiB (bytes, as written); excerpts beyond this budget are left to the record.
+ * Counted on the escaped UTF-8 text: escaping makes a quote six bytes, and a CJK character is three.
+ */
 const EXCERPT_BUDGET = 512 * 1024;
+/** Ends an excerpt cut at the budget. */
+const CUT_MARKER = '\n⋯';
+const CUT_MARKER_BYTES = Buffer.byteLength(CUT_MARKER, 'utf8');
 
 export async function writeSummary(input: SummaryInput): Promise<void> {
   const summary = core.summary.emptyBuffer();
@@ -70,12 +76,12 @@ export async function writeSummary(input: SummaryInput): Promise<void> {
     let budget = EXCERPT_BUDGET;
     for (const job of input.jobs) {
       if (job.excerpt === '') continue;
-      const text = job.excerpt.length > budget ? `${job.excerpt.slice(0, Math.max(0, budget))}\n⋯` : job.excerpt;
-      budget -= text.length;
+      const { html, bytes, complete } = escapeWithin(job.excerpt, budget);
+      budget -= bytes;
       const lines = job.excerptStartLine !== undefined ? ` (from line ${job.excerptStartLine})` : '';
       const note = job.note ? `<p>${escape(job.note)}</p>` : '';
-      summary.addDetails(`${escape(job.name)}: excerpt${lines}`, `\n\n${note}<pre><code>${escape(text)}</code></pre>\n\n`);
-      if (budget <= 0) break;
+      summary.addDetails(`${escape(job.name)}: excerpt${lines}`, `\n\n${note}<pre><code>${html}</code></pre>\n\n`);
+      if (!complete || budget <= 0) break;
     }
   }
   if (input.skipped.length > 0) {
@@ -90,6 +96,30 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 export function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/**
+ * `text` escaped, whole if that fits in `budget` bytes; else its longest prefix whose escaped form fits with the
+ * cut marker (never half an entity or a character), and `complete: false`. `bytes` is the UTF-8 size of `html`.
+ */
+function escapeWithin(text: string, budget: number): { html: string; bytes: number; complete: boolean } {
+  const html = escape(text);
+  const bytes = Buffer.byteLength(html, 'utf8');
+  if (bytes <= budget) return { html, bytes, complete: true };
+  const room = budget - CUT_MARKER_BYTES;
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const cost = HTML_ESCAPES[char]?.length ?? utf8Length(char.codePointAt(0)!);
+    if (used + cost > room) break;
+    used += cost;
+    end += char.length;
+  }
+  return { html: escape(text.slice(0, end)) + CUT_MARKER, bytes: used + CUT_MARKER_BYTES, complete: false };
+}
+
+function utf8Length(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
 }
 
 /** Only web links; anything else becomes `#`. */

@@ -3,7 +3,7 @@ import type { Analysis } from '../../src/analysis/types.ts';
 import type { AnalysisStatus, FailedJob, FailureRecordSpec, ProposedRemediationStatus } from '../../src/api/failure-record.ts';
 import { redactCacheKeys } from '../../src/logs/cache-key-collector.ts';
 import { extractFromText } from '../../src/logs/log-extractor.ts';
-import { redactExtraction } from '../../src/logs/redactor.ts';
+import { addCounts, redactExtraction } from '../../src/logs/redactor.ts';
 import type { Extraction } from '../../src/logs/types.ts';
 import { cacheKeyPrefixOf } from '../../src/remediation/cache-key-prefix.ts';
 import { CACHE_KEY_PREFIX_PARAM, CATALOG } from '../../src/remediation/catalog.ts';
@@ -36,7 +36,7 @@ export async function analyzeRecord(spec: FailureRecordSpec, now: Date, history?
     const extraction = shift(extractFromText(job.excerpt, EXTRACT), (job.excerptStartLine ?? 1) - 1);
     if (job.keyLine !== undefined) extraction.keyLine = { line: job.keyLine.line, text: job.keyLine.text };
     const redacted = await redactExtraction(extraction);
-    for (const [type, count] of Object.entries(redacted.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
+    addCounts(redactions, redacted.redactions);
     const analysis = analyzeWithRules({
       extraction: redacted.extraction,
       jobName: job.name,

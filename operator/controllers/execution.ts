@@ -1,4 +1,5 @@
 import type { RemediationAction } from '../../src/analysis/taxonomy.ts';
+import { describeIssues } from '../../src/api/common.ts';
 import { FailureRecordSpec, type AnalysisStatus, type ExecutionStatus, type FailurePhase, type FailureRecordStatus } from '../../src/api/failure-record.ts';
 import { deriveReady, INITIAL_PHASE, setCondition, transitionPath, type ConditionInput, type Transition } from '../../src/api/lifecycle.ts';
 import { errorMessage } from '../../src/errors.ts';
@@ -28,6 +29,7 @@ import type { EventRecorder, EventType } from '../runtime/events.ts';
 import { patchStatus, type KubeClients } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { StalledError, TransientError } from '../runtime/reconcile-errors.ts';
+import { splitKey } from '../runtime/work-queue.ts';
 import { WriteTracker } from '../runtime/write-tracker.ts';
 import { ACTOR, gateRecord, PLURAL, transitionAuditRow, type RecordObject } from './failurerecord.ts';
 import type { PolicyIndex } from './policy-index.ts';
@@ -122,7 +124,8 @@ export class ExecutionReconciler {
     const phase = status.phase ?? INITIAL_PHASE;
     if (!EXECUTION_PHASES.has(phase)) return;
     const parsed = FailureRecordSpec.safeParse(record.spec);
-    if (!parsed.success || status.analysis === undefined) throw new StalledError(`${key}: no valid spec or analysis to execute from`);
+    if (!parsed.success) throw new StalledError(`${key}: spec is invalid, so there is nothing to execute from: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`);
+    if (status.analysis === undefined) throw new StalledError(`${key}: no status.analysis to execute from`);
     const spec = parsed.data;
     const action = status.execution?.action ?? status.analysis.proposedRemediation.action;
     const ctx: Context = {
@@ -178,6 +181,8 @@ export class ExecutionReconciler {
     try {
       const { newRunAttempt, run } = await executor.findEffect(target);
       if (newRunAttempt === undefined || !isInProgress(run)) return;
+      // A replica that lost its lease cancels nothing: the finalizer stays and the next leader decides.
+      if (!this.#options.canWrite()) throw new TransientError('not the leader: no GitHub call');
       const cancelled = await executor.cancel(target);
       if (!cancelled) return;
       const now = this.#now();
@@ -266,7 +271,6 @@ export class ExecutionReconciler {
     }
     const verdict = await this.#preconditions(ctx, observation);
     if (verdict !== 'go') return verdict;
-    if (!this.#options.canWrite()) throw new TransientError('not the leader: no GitHub call');
     return this.#call(ctx, observation);
   }
 
@@ -468,8 +472,7 @@ export class ExecutionReconciler {
 
   /** 'go', or what the reconcile returns instead (a requeue while the run finishes; a refusal ends it). */
   async #preconditions(ctx: Context, observation: Observation): Promise<'go' | ReconcileResult | void> {
-    const current = this.#currentGate(ctx);
-    const refusal = current === undefined ? undefined : policyRefusal({ decision: current.decision, policy: current.policy, reasons: current.reasons });
+    const refusal = policyRefusal(this.#currentGate(ctx));
     const verdict = checkPreconditions({
       action: ctx.action,
       target: ctx.target,
@@ -501,15 +504,14 @@ export class ExecutionReconciler {
   }
 
   /** The gate under the record's policy as it is now (a policy may have changed since the record was gated). */
-  #currentGate(ctx: Context): { decision: GateResult['decision']; policy: string; reasons: string[] } | undefined {
+  #currentGate(ctx: Context): { decision: GateResult['decision']; policy: string; reasons: string[] } {
     const namespace = ctx.record.metadata?.namespace ?? '';
     const { policy } = this.#options.policies.resolve(namespace, ctx.spec.repository);
     const result = gateRecord(ctx.spec, ctx.analysis, policy);
     return { decision: result.decision, policy: result.policy, reasons: result.reasons };
   }
 
-  /** The audit rows, or the record waits (Ready=False/AuditUnavailable) and is retried with backoff. */
-  /** Writes the rows, or makes the record wait (AuditUnavailable). Returns how many rows were new. */
+  /** Writes the rows, or makes the record wait (Ready=False/AuditUnavailable) and be retried with backoff. Returns how many rows were new. */
   async #auditOrWait(ctx: Context, rows: AuditEntryInput[]): Promise<number> {
     try {
       return await this.#audit(rows);
@@ -583,8 +585,7 @@ export class ExecutionReconciler {
   }
 
   #get(key: string): RecordObject | undefined {
-    const slash = key.indexOf('/');
-    return this.#options.records.get(key.slice(slash + 1), key.slice(0, slash));
+    return cached(this.#options.records, key);
   }
 }
 
@@ -628,8 +629,8 @@ export function executionControllerReconcile(
 }
 
 function cached(records: { get(name: string, namespace?: string): RecordObject | undefined }, key: string): RecordObject | undefined {
-  const slash = key.indexOf('/');
-  return records.get(key.slice(slash + 1), key.slice(0, slash));
+  const { namespace, name } = splitKey(key);
+  return records.get(name, namespace);
 }
 
 /** Reasons quote GitHub and the analysis, so they are clipped to what an audit row keeps. */

@@ -21,8 +21,9 @@ import type { EventRecorder } from '../runtime/events.ts';
 import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
+import { splitKey } from '../runtime/work-queue.ts';
 import { WriteTracker } from '../runtime/write-tracker.ts';
-import { historyMayReclassify } from '../../src/analysis/rules-analyzer.ts';
+import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { PolicyIndex } from './policy-index.ts';
@@ -99,9 +100,7 @@ export class FailureRecordReconciler {
   }
 
   reconcile = async (key: string): Promise<void> => {
-    const slash = key.indexOf('/');
-    const namespace = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+    const { namespace, name } = splitKey(key);
     let record = this.#options.records.get(name, namespace);
     if (record === undefined) {
       this.#writes.forget(key);
@@ -159,11 +158,12 @@ export class FailureRecordReconciler {
           throw new TransientError(message, { cause: error });
         }
         // What is on record for this failure (did re-running fix it before?), read only when it could change
-        // the category. The store must answer before anything moves anyway (the audit rows need it), so a
-        // record whose history cannot be read waits with AuditUnavailable like one whose audit cannot be written.
+        // the category, and analysed again only when it does. The store must answer before anything moves anyway
+        // (the audit rows need it), so a record whose history cannot be read waits with AuditUnavailable like
+        // one whose audit cannot be written.
         if (historyMayReclassify(analysis.category)) {
           const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
-          if (history !== null) analysis = await analyzeRecord(spec, now, history);
+          if (history !== null && historyReclassifies(analysis.category, history)) analysis = await analyzeRecord(spec, now, history);
         }
         next.analysis = analysis;
         steps.push('Analyzing', 'Analyzed');

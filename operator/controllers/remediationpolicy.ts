@@ -4,6 +4,7 @@ import { Reason, setCondition } from '../../src/api/lifecycle.ts';
 import { resolvePolicy } from '../../src/policy/policy-matcher.ts';
 import { describeApiError, isConflict, isNotFound, patchStatus, type KubeClients } from '../runtime/kube.ts';
 import { ConflictError, TransientError } from '../runtime/reconcile-errors.ts';
+import { splitKey } from '../runtime/work-queue.ts';
 import { equalJson, type RecordObject } from './failurerecord.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
@@ -36,9 +37,7 @@ export class RemediationPolicyReconciler {
   }
 
   reconcile = async (key: string): Promise<void> => {
-    const slash = key.indexOf('/');
-    const namespace = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+    const { namespace, name } = splitKey(key);
     const object = this.#options.policies.get(name, namespace);
     if (object === undefined || object.metadata?.deletionTimestamp !== undefined) return;
     if (!this.#options.canWrite()) return;

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import { API_GROUP, API_VERSION, describeIssues } from '../../src/api/common.ts';
+import { describeIssues } from '../../src/api/common.ts';
+import { failureRecordName } from '../../src/api/failure-record.ts';
+import { describeApiError, statusCodeOf } from '../../src/api/kube-errors.ts';
 import { errorMessage } from '../../src/errors.ts';
 import {
-  FAILURE_RECORD_PLURAL,
   IngestRequest,
   MAX_INGEST_BODY_BYTES,
-  failureRecordObject,
+  createFailureRecord,
   type IngestResponse,
 } from '../../src/ingest/ingest-request.ts';
 import {
@@ -20,7 +21,7 @@ import {
   verifySignature,
 } from '../../src/ingest/signature.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { FIELD_MANAGER, describeApiError, statusCodeOf, type KubeClients } from '../runtime/kube.ts';
+import { FIELD_MANAGER, type KubeClients } from '../runtime/kube.ts';
 
 /**
  * `POST /api/v1/failures`: the action's endpoint mode, for runners that cannot reach the Kubernetes API. A
@@ -165,28 +166,17 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       return;
     }
 
-    const object = failureRecordObject(parsed.data.spec, namespace);
-    const result: IngestResponse = { name: object.metadata.name, namespace, created: true };
+    const { spec } = parsed.data;
+    const name = failureRecordName(spec.repository, spec.workflow.runId, spec.workflow.runAttempt);
+    let result: IngestResponse;
     try {
-      await options.clients.custom.createNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        plural: FAILURE_RECORD_PLURAL,
-        namespace,
-        body: object,
-        fieldManager: FIELD_MANAGER,
-      });
+      result = await createFailureRecord(options.clients.custom, spec, namespace, FIELD_MANAGER);
     } catch (error) {
       const status = statusCodeOf(error);
-      if (status === 409) {
-        log.info({ name: result.name, namespace }, 'ingest: record already exists');
-        answer(response, 200, { ...result, created: false });
-        return;
-      }
       // Nothing was created: let the client resend the same signed request.
       replays.forget(signature!);
       if (status === undefined || status >= 500 || status === 429) {
-        log.warn({ err: describeApiError(error), name: result.name, namespace }, 'ingest: the API server did not answer');
+        log.warn({ err: describeApiError(error), name, namespace }, 'ingest: the API server did not answer');
         answer(
           response,
           503,
@@ -201,7 +191,12 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       }
       return;
     }
-    log.info({ name: result.name, namespace, repository: parsed.data.spec.repository }, 'ingest: record created');
+    if (!result.created) {
+      log.info({ name, namespace }, 'ingest: record already exists');
+      answer(response, 200, result);
+      return;
+    }
+    log.info({ name, namespace, repository: spec.repository }, 'ingest: record created');
     answer(response, 201, result);
   }
 }

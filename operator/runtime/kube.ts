@@ -9,6 +9,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../../src/api/common.ts';
+import { describeApiError, statusCodeOf } from '../../src/api/kube-errors.ts';
 
 /** The one field manager every write of ours uses, so `kubectl get -o yaml --show-managed-fields` names us. */
 export const FIELD_MANAGER = 'ci-remediator-operator';
@@ -86,34 +87,11 @@ export function makeClients(config: KubeConfig): KubeClients {
   };
 }
 
-export function statusCodeOf(error: unknown): number | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof code === 'number') return code;
-  if (typeof statusCode === 'number') return statusCode;
-  return undefined;
-}
+// Pure helpers about client-node's errors; they live in src/ so the action reads errors the same way.
+export { describeApiError, statusCodeOf };
 
 export const isConflict = (error: unknown): boolean => statusCodeOf(error) === 409;
 export const isNotFound = (error: unknown): boolean => statusCodeOf(error) === 404;
-
-/** One line about an API error, without the response headers client-node puts into its messages. */
-export function describeApiError(error: unknown): string {
-  const status = statusCodeOf(error);
-  const body = (error as { body?: unknown } | null)?.body;
-  let message: string | undefined;
-  if (typeof body === 'string') {
-    try {
-      message = (JSON.parse(body) as { message?: string }).message;
-    } catch {
-      message = body.slice(0, 300);
-    }
-  } else if (body !== null && typeof body === 'object') {
-    message = (body as { message?: string }).message;
-  }
-  message ??= error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
-  return status === undefined ? message : `${status}: ${message}`;
-}
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -11,6 +11,12 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 
 export type Handler = (key: string) => Promise<void>;
 
+/** A work-queue key `namespace/name` split at its first slash (names cannot contain one); no slash: no namespace. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
 export interface WorkQueueOptions {
   /** Reconciles in parallel (different keys only). */
   concurrency: number;

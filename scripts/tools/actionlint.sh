@@ -13,6 +13,10 @@ cd "$(dirname "$0")/../.."
 version=${ACTIONLINT_VERSION:-v1.7.12}
 cache=${CI_REMEDIATOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ci-remediator}/tools
 bin="$cache/actionlint-$version"
+# Scratch directories (the build's, the lint's), removed however the script ends: one trap, as a second
+# `trap ... EXIT` would replace the first.
+tmp='' stage=''
+trap 'rm -rf ${tmp:+"$tmp"} ${stage:+"$stage"}' EXIT
 
 if [[ ! -x $bin ]]; then
   command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
@@ -24,7 +28,6 @@ if [[ ! -x $bin ]]; then
   if [[ ! -x $bin ]]; then
     echo "actionlint.sh: building actionlint $version (once; cached in $cache)" >&2
     tmp=$(mktemp -d "$cache/.build.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
     # Never fetch a newer Go toolchain; the module proxy serves the pinned module and its go.sum-checked deps.
     GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS="-trimpath -buildvcs=false" \
       nice -n 19 go install -ldflags "-s -w" "github.com/rhysd/actionlint/cmd/actionlint@$version"
@@ -47,7 +50,6 @@ fi
 # scratch project whose root action is this repository's (`uses: ./`), every `with:` key is checked against
 # action.yml's inputs, and `runs.main` must exist. The rewrite keeps line numbers; paths are reported as given.
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/.git" "$stage/.github/workflows" "$stage/action/dist"
 cp action.yml "$stage/action.yml"
 : >"$stage/action/dist/index.js"

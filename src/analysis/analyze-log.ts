@@ -1,7 +1,5 @@
-import { CacheKeyCollector, redactCacheKeys } from '../logs/cache-key-collector.ts';
-import { extractFromStream } from '../logs/log-extractor.ts';
-import { redactExtraction } from '../logs/redactor.ts';
-import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type ExtractOptions } from '../logs/types.ts';
+import { extractRedacted } from '../logs/redacted-log.ts';
+import type { Excerpt, ExtractOptions } from '../logs/types.ts';
 import { gate, type GateResult } from '../policy/gate.ts';
 import type { RemediationPolicy } from '../api/remediation-policy.ts';
 import { analyzeWithRules, type FailureHistory } from './rules-analyzer.ts';
@@ -41,15 +39,15 @@ export interface AnalyzeLogOptions {
 }
 
 export async function analyzeLog(source: AsyncIterable<Uint8Array | string>, options: AnalyzeLogOptions): Promise<LogReport> {
-  const caches = new CacheKeyCollector();
-  const extraction = await extractFromStream(caches.observe(source), { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
-  if (extraction.stats.bytes === 0) throw new LogInputError('the log is empty');
-  const redacted = await redactExtraction(extraction);
-  const cacheKeys = await redactCacheKeys(caches.keys);
-  const redactions = { ...redacted.redactions };
-  for (const [type, count] of Object.entries(cacheKeys.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
+  const { extraction, cacheKeys, redactions } = await extractRedacted(source, {
+    extract: options.extract,
+    prepare: (raw) => {
+      if (raw.stats.bytes === 0) throw new LogInputError('the log is empty');
+      return raw;
+    },
+  });
   const input = {
-    extraction: redacted.extraction,
+    extraction,
     jobName: options.jobName,
     failedStep: options.failedStep,
     conclusion: options.conclusion,
@@ -68,10 +66,10 @@ export async function analyzeLog(source: AsyncIterable<Uint8Array | string>, opt
   });
   return {
     analysis,
-    keyLine: redacted.extraction.keyLine,
-    excerpts: redacted.extraction.excerpts,
+    keyLine: extraction.keyLine,
+    excerpts: extraction.excerpts,
     redactions,
-    cacheKeys: cacheKeys.keys,
+    cacheKeys,
     gate: decision,
     stats: { lines: extraction.stats.lines, bytes: extraction.stats.bytes },
   };

@@ -84,6 +84,11 @@ export function historyMayReclassify(category: Category): boolean {
   return HISTORY_FLAKY_FROM.has(category);
 }
 
+/** Whether this history turns an analysis of this category into flaky_test (re-analysing is pointless otherwise). */
+export function historyReclassifies(category: Category, history: FailureHistory): boolean {
+  return history.rerunFixed >= 1 && historyMayReclassify(category);
+}
+
 interface ScoredLine {
   line: number;
   text: string;
@@ -159,7 +164,7 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   if (category === 'cancelled' && decidingHit === undefined && conclusionCategory === 'cancelled') rule = 'conclusion.cancelled';
 
   const history = input.history;
-  if (history !== undefined && history.rerunFixed >= 1 && HISTORY_FLAKY_FROM.has(category)) {
+  if (history !== undefined && historyReclassifies(category, history)) {
     const seen = `seen ${history.occurrences} times, a re-run fixed it ${history.rerunFixed} times`;
     notes.push(`Failure history: ${seen} (${history.rerunAttempts} re-runs tried); treating ${category} as flaky_test.`);
     const fixRate = history.rerunAttempts > 0 ? Math.min(1, history.rerunFixed / history.rerunAttempts) : 1;

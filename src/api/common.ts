@@ -83,6 +83,18 @@ export const PathPattern = z
   });
 export type PathPattern = z.infer<typeof PathPattern>;
 
+/**
+ * A web or API root: http(s), a host, an optional path, no query or fragment, e.g. 'https://github.com' or
+ * GitHub Enterprise Server's 'https://github.example.com/api/v3'. For settings read by this process (flags,
+ * runner variables), not for CRD fields: `trim` is a transform the API server cannot apply.
+ */
+export const HttpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/?#]+[^\s?#]*$/, {
+    error: "must be an http(s) URL without a query or fragment, such as 'https://github.com' or 'https://github.example.com/api/v3'",
+  });
+
 /** Go's `time.ParseDuration` syntax, without sign: what Flux and cert-manager users already write. */
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

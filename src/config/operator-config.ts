@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { NamespaceName, parseDuration } from '../api/common.ts';
+import { HttpUrl, NamespaceName, parseDuration } from '../api/common.ts';
 import { InputError } from '../errors.ts';
+import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
 
 /**
  * The operator's settings, from flags and environment (flags win), parsed once into a frozen object. A bad
@@ -109,11 +110,7 @@ const RawConfig = z.object({
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ingestSecretFile: z.string().trim().min(1).optional(),
   ingestNamespace: NamespaceName.optional(),
-  githubApiUrl: z
-    .string()
-    .trim()
-    .regex(/^https?:\/\/[^\s/?#]+[^\s?#]*$/, { error: "must be an http(s) URL such as 'https://api.github.com' or 'https://github.example.com/api/v3'" })
-    .default('https://api.github.com'),
+  githubApiUrl: HttpUrl.default('https://api.github.com'),
   githubTokenFile: z.string().trim().min(1).optional(),
   githubAppId: z.string().trim().regex(/^\d+$/, { error: 'must be the numeric App id' }).optional(),
   githubAppPrivateKeyFile: z.string().trim().min(1).optional(),
@@ -122,9 +119,8 @@ const RawConfig = z.object({
   verifyTimeoutMs: DurationMs('1m', '24h').default(2 * 60 * 60 * 1000),
 });
 
-/** The ingest endpoint's HMAC secret: long enough that guessing it is not an attack. */
+/** Where the ingest endpoint's HMAC secret may be given instead of --ingest-secret-file. */
 const INGEST_SECRET_ENV = 'CI_REMEDIATOR_INGEST_SECRET';
-const MIN_INGEST_SECRET_LENGTH = 16;
 
 export type OperatorConfig = Readonly<
   Omit<
@@ -306,18 +302,14 @@ function readIngestSecret(file: string | undefined, env: NodeJS.ProcessEnv): str
   let where: string;
   if (file !== undefined) {
     where = `--ingest-secret-file '${file}'`;
-    try {
-      secret = readFileSync(file, 'utf8').trim();
-    } catch (error) {
-      throw new OperatorConfigError(`Invalid ${where}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, { cause: error });
-    }
+    secret = readSecretFile('--ingest-secret-file', file);
   } else {
     where = INGEST_SECRET_ENV;
     secret = emptyToUndefined(env[INGEST_SECRET_ENV])?.trim();
     if (secret === undefined) return undefined;
   }
-  if (secret.length < MIN_INGEST_SECRET_LENGTH) {
-    throw new OperatorConfigError(`Invalid ${where}: the secret must be at least ${MIN_INGEST_SECRET_LENGTH} characters long (got ${secret.length}).`);
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new OperatorConfigError(`Invalid ${where}: the secret must be at least ${MIN_SECRET_LENGTH} characters long (got ${secret.length}).`);
   }
   return secret;
 }

@@ -20,12 +20,12 @@ export type WorkflowRun = Omit<Schemas['workflow-run'], 'id' | 'check_suite_id'>
 /** One entry of GitHub's `actions-cache-list`. */
 export type ActionsCache = Schemas['actions-cache-list']['actions_caches'][number];
 
-export interface GitHubTokenAuth {
+interface GitHubTokenAuth {
   /** A PAT, the workflow's GITHUB_TOKEN or an installation token. */
   token: string;
 }
 
-export interface GitHubAppAuth {
+interface GitHubAppAuth {
   appId: string | number;
   /** The App's PEM private key (PKCS#1 as GitHub issues it, or PKCS#8). */
   privateKey: string;
@@ -94,7 +94,8 @@ export interface GitHubClient {
   rerunFailedJobs(repo: string, runId: number): Promise<void>;
   rerunWorkflow(repo: string, runId: number): Promise<void>;
   cancelRun(repo: string, runId: number): Promise<void>;
-  listCaches(repo: string, options: { keyPrefix: string; ref?: string }): Promise<ActionsCache[]>;
+  /** Caches whose key starts with `keyPrefix`; with `limit`, at most that many, and no page is read past them. */
+  listCaches(repo: string, options: { keyPrefix: string; ref?: string; limit?: number }): Promise<ActionsCache[]>;
   /** True when deleted, false when GitHub no longer had it (404): deleting is idempotent. */
   deleteCache(repo: string, cacheId: number): Promise<boolean>;
   listChangedFiles(repo: string, target: ChangedFilesTarget, options: { limit: number }): Promise<ChangedFiles>;
@@ -339,19 +340,32 @@ class OctokitGitHubClient implements GitHubClient {
     await guard(route, () => this.#octokit.request(route, { owner, repo, run_id: runId, request: { retries: 0 } }));
   }
 
-  async listCaches(repository: string, options: { keyPrefix: string; ref?: string }): Promise<ActionsCache[]> {
+  async listCaches(repository: string, options: { keyPrefix: string; ref?: string; limit?: number }): Promise<ActionsCache[]> {
     const { owner, repo } = parseRepository(repository);
     if (options.keyPrefix === '') throw new InputError('Cache key prefix is empty; refusing to list (and later delete) every cache.');
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (options.limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InputError(`Invalid limit ${options.limit}. Expected an integer >= 1.`);
     const route = 'GET /repos/{owner}/{repo}/actions/caches';
-    return guard(route, () =>
-      this.#octokit.paginate(route, {
-        owner,
-        repo,
-        key: options.keyPrefix,
-        ...(options.ref ? { ref: options.ref } : {}),
-        per_page: PER_PAGE,
-      }),
+    // A prefix taken from a log can match thousands of caches; a caller that refuses past `limit` needs no more.
+    let listed = 0;
+    const caches = await guard(route, () =>
+      this.#octokit.paginate(
+        route,
+        {
+          owner,
+          repo,
+          key: options.keyPrefix,
+          ...(options.ref ? { ref: options.ref } : {}),
+          per_page: PER_PAGE,
+        },
+        (response, done) => {
+          listed += response.data.length;
+          if (listed >= limit) done();
+          return response.data;
+        },
+      ),
     );
+    return caches.slice(0, limit);
   }
 
   async deleteCache(repository: string, cacheId: number): Promise<boolean> {

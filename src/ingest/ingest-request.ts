@@ -1,6 +1,8 @@
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { GROUP_VERSION, NamespaceName } from '../api/common.ts';
+import { API_GROUP, API_VERSION, GROUP_VERSION, NamespaceName } from '../api/common.ts';
 import { FAILURE_RECORD_FINALIZER, FAILURE_RECORD_KIND, FailureRecordSpec, failureRecordName } from '../api/failure-record.ts';
+import { statusCodeOf } from '../api/kube-errors.ts';
 
 /**
  * What a producer sends to the operator's ingest endpoint, and the FailureRecord object either path (the
@@ -10,7 +12,7 @@ import { FAILURE_RECORD_FINALIZER, FAILURE_RECORD_KIND, FailureRecordSpec, failu
  */
 
 export const INGEST_PATH = '/api/v1/failures';
-export const FAILURE_RECORD_PLURAL = 'failurerecords';
+const FAILURE_RECORD_PLURAL = 'failurerecords';
 
 /**
  * etcd refuses objects over 1.5 MiB, so a larger body could never become a record. The spec's own bounds keep
@@ -54,4 +56,26 @@ export function failureRecordObject(spec: FailureRecordSpec, namespace: string):
     },
     spec,
   };
+}
+
+/**
+ * Creates the record in `namespace`. 409 AlreadyExists means this failure was reported before (the name is
+ * deterministic): that record is the answer, with `created: false`. Any other error is thrown as the client
+ * threw it, for the caller to describe (`src/api/kube-errors.ts`) and decide whether to retry.
+ */
+export async function createFailureRecord(
+  custom: Pick<CustomObjectsApi, 'createNamespacedCustomObject'>,
+  spec: FailureRecordSpec,
+  namespace: string,
+  fieldManager: string,
+): Promise<IngestResponse> {
+  const object = failureRecordObject(spec, namespace);
+  const { name } = object.metadata;
+  try {
+    await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, plural: FAILURE_RECORD_PLURAL, namespace, body: object, fieldManager });
+    return { name, namespace, created: true };
+  } catch (error) {
+    if (statusCodeOf(error) === 409) return { name, namespace, created: false };
+    throw error;
+  }
 }

@@ -16,6 +16,11 @@ export const SIGNATURE_HEADER = 'x-ci-remediator-signature';
 const PREFIX = 'sha256=';
 /** How far a timestamp may be from the verifier's clock, in either direction (clock skew, queueing). */
 export const SIGNATURE_WINDOW_SECONDS = 300;
+/**
+ * The shortest shared secret: long enough that guessing it is not an attack. The operator refuses to start
+ * with a shorter one, and the action refuses one before sending anything.
+ */
+export const MIN_SECRET_LENGTH = 16;
 
 /** Why a request's signature was refused; stable strings for the error body and the logs. */
 export const SIGNATURE_FAILURES = [

@@ -1,5 +1,5 @@
 import { normalizeLine } from './log-normalizer.ts';
-import { redactText, type RedactOptions } from './redactor.ts';
+import { addCounts, redactText, type RedactOptions } from './redactor.ts';
 
 /**
  * The Actions cache keys a job log says were restored, collected while the whole log streams past (before
@@ -243,7 +243,7 @@ export async function redactCacheKeys(keys: readonly string[], options?: RedactO
   const out: string[] = [];
   for (const key of keys) {
     const redacted = await redactText(key, options);
-    for (const [type, count] of Object.entries(redacted.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
+    addCounts(redactions, redacted.redactions);
     const text = redacted.text.trim();
     if (text === '' || text.length > MAX_CACHE_KEY_LENGTH || out.includes(text)) continue;
     out.push(text);

@@ -554,6 +554,12 @@ function apply(text: string, spans: readonly Finding[]): string {
   return out + text.slice(at);
 }
 
+/** Adds `more`'s counts per type to `counts` (which it returns): redactions found in two texts, together. */
+export function addCounts(counts: Record<string, number>, more: Readonly<Record<string, number>>): Record<string, number> {
+  for (const [type, count] of Object.entries(more)) counts[type] = (counts[type] ?? 0) + count;
+  return counts;
+}
+
 function countInto(counts: Record<string, number>, spans: readonly Finding[]): void {
   for (const span of spans) counts[span.type] = (counts[span.type] ?? 0) + 1;
 }

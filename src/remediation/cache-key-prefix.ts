@@ -26,7 +26,7 @@ import { REDACTION_MARKER_PREFIX } from '../logs/redactor.ts';
  */
 
 /** Shorter prefixes are too broad to delete by unattended (`Linux-`, `npm-`, `v1-`). */
-export const MIN_PREFIX_LENGTH = 8;
+const MIN_PREFIX_LENGTH = 8;
 /** A trailing hash segment: 8 or more hex digits after a separator, as hashFiles() and the setup-* actions append. */
 const TRAILING_HASH = /(?<=[-_.:/])[0-9a-f]{8,}$/i;
 const SEPARATORS = new Set(['-', '_', '.', ':', '/']);

@@ -74,13 +74,15 @@ export class RemediationExecutor {
     }
     const prefix = entry.clearsCaches ? cacheKeyPrefix(params) : undefined;
     if (prefix !== undefined) {
-      const listed = await this.#client.listCaches(target.repository, { keyPrefix: prefix });
+      // One more than may be cleared is enough to refuse: listing every cache of a broad prefix is not needed.
+      const listed = await this.#client.listCaches(target.repository, { keyPrefix: prefix, limit: MAX_CACHES_TO_CLEAR + 1 });
       const caches: CacheEntry[] = cachesToDelete(
         listed.map((cache) => ({ id: cache.id ?? 0, key: cache.key ?? '', ref: cache.ref ?? '', ...(cache.size_in_bytes !== undefined && { sizeInBytes: cache.size_in_bytes }) })),
         prefix,
       ).filter((cache) => cache.id > 0);
-      observation.caches = caches;
-      observation.cachesTruncated = caches.length > MAX_CACHES_TO_CLEAR;
+      // The listing stopped at the limit, so GitHub may have more: what was listed past the maximum is dropped.
+      observation.cachesTruncated = listed.length > MAX_CACHES_TO_CLEAR;
+      observation.caches = observation.cachesTruncated ? caches.slice(0, MAX_CACHES_TO_CLEAR) : caches;
     }
     return observation;
   }

@@ -79,6 +79,7 @@ export function awaitingCredentials(action: RemediationAction, githubConfigured:
 
 export function nextStep({ phase, action, execution, githubConfigured }: StepInput): ExecutionStep {
   const entry = CATALOG[action];
+  // Approved is not in EXECUTION_PHASES yet: it joins them when Slack approvals exist, and then starts the same way.
   if (phase === 'AutoApproved' || phase === 'Approved') {
     if (!entry.mutates) return { step: 'notify' };
     return githubConfigured ? { step: 'start' } : { step: 'await-credentials' };

@@ -13,9 +13,9 @@ import type { Observation, RunTarget } from './types.ts';
  */
 
 /** GitHub's limit, with one attempt to spare for a person: a run attempted this often is not re-run automatically. */
-export const MAX_RUN_ATTEMPTS = 50;
+const MAX_RUN_ATTEMPTS = 50;
 /** GitHub re-runs a workflow only within 30 days of its creation. */
-export const MAX_RUN_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+const MAX_RUN_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 /** More matching caches than this means the prefix is too broad to clear unattended. */
 export const MAX_CACHES_TO_CLEAR = 50;
 

@@ -10,7 +10,6 @@ import {
   type FailedJobConclusion,
 } from '../api/failure-record.ts';
 import { InputError } from '../errors.ts';
-import { MAX_CACHE_KEY_LENGTH, MAX_CACHE_KEYS } from '../logs/cache-key-collector.ts';
 import type { RunContext } from './run-context.ts';
 
 /**
@@ -81,7 +80,7 @@ export interface JobReport {
     excerpt: string;
     excerptStartLine?: number;
     keyLine?: { line: number; text: string };
-    /** Redacted keys of the caches the log says were restored (job-analysis.ts). */
+    /** Redacted keys of the caches the log says were restored (job-analysis.ts): distinct, within the schema's bounds. */
     cacheKeys?: readonly string[];
     bytes: number;
     sha256: string;
@@ -156,13 +155,9 @@ function failedJob(report: JobReport, context: RunContext): FailedJob {
     ...(log?.keyLine !== undefined && { keyLine: log.keyLine }),
     logBytes: log?.bytes ?? 0,
     ...(log !== undefined && log.bytes > 0 && { logSha256: log.sha256 }),
-    ...(log?.cacheKeys !== undefined && log.cacheKeys.length > 0 && { cacheKeys: boundedCacheKeys(log.cacheKeys) }),
+    // Already bounded and distinct (the collector, then redactCacheKeys); the schema check below holds them to it.
+    ...(log?.cacheKeys !== undefined && log.cacheKeys.length > 0 && { cacheKeys: [...log.cacheKeys] }),
   };
-}
-
-/** The collector already bounds them; a key past the schema's bounds is left out rather than fail the record. */
-function boundedCacheKeys(keys: readonly string[]): string[] {
-  return [...new Set(keys.filter((key) => key.length > 0 && key.length <= MAX_CACHE_KEY_LENGTH))].slice(0, MAX_CACHE_KEYS);
 }
 
 function oneLine(text: string, max: number): string {

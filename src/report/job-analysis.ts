@@ -1,11 +1,9 @@
 import { analyzeWithRules } from '../analysis/rules-analyzer.ts';
 import type { Analysis } from '../analysis/types.ts';
 import { MAX_EXCERPT_LENGTH } from '../api/failure-record.ts';
-import { CacheKeyCollector, redactCacheKeys } from '../logs/cache-key-collector.ts';
-import { extractFromStream } from '../logs/log-extractor.ts';
 import { LogWindow, type LogWindowSummary } from '../logs/log-window.ts';
-import { redactExtraction } from '../logs/redactor.ts';
-import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type Extraction, type ExtractOptions } from '../logs/types.ts';
+import { extractRedacted } from '../logs/redacted-log.ts';
+import type { Excerpt, Extraction, ExtractOptions } from '../logs/types.ts';
 
 /**
  * One failed job's log, as the action reports it: the log is streamed through a head-and-tail window
@@ -45,23 +43,21 @@ export const EXCERPT_GAP = '⋯';
 
 export async function analyzeJobLog(source: AsyncIterable<Uint8Array | string>, job: JobFacts, options: AnalyzeJobLogOptions): Promise<JobLogAnalysis> {
   const window = new LogWindow({ maxBytes: options.maxBytes });
-  const caches = new CacheKeyCollector();
-  const raw = await extractFromStream(window.keep(caches.observe(source)), { ...DEFAULT_EXTRACT_OPTIONS, ...options.extract });
+  const { extraction, cacheKeys, redactions } = await extractRedacted(source, {
+    extract: options.extract,
+    through: (observed) => window.keep(observed),
+    prepare: (raw) => mapLines(raw, window.summary),
+  });
   const log = window.summary;
-  const extraction = mapLines(raw, log);
-  const redacted = await redactExtraction(extraction);
-  const cacheKeys = await redactCacheKeys(caches.keys);
-  const redactions = { ...redacted.redactions };
-  for (const [type, count] of Object.entries(cacheKeys.redactions)) redactions[type] = (redactions[type] ?? 0) + count;
-  const analysis = analyzeWithRules({ extraction: redacted.extraction, ...jobInput(job) });
-  const { text, startLine } = joinExcerpts(redacted.extraction.excerpts);
-  const keyLine = redacted.extraction.keyLine;
+  const analysis = analyzeWithRules({ extraction, ...jobInput(job) });
+  const { text, startLine } = joinExcerpts(extraction.excerpts);
+  const keyLine = extraction.keyLine;
   return {
     analysis,
     excerpt: text,
     ...(startLine !== undefined && { excerptStartLine: startLine }),
     ...(keyLine !== null && { keyLine: { line: keyLine.line, text: keyLine.text.slice(0, 4096) } }),
-    cacheKeys: cacheKeys.keys,
+    cacheKeys,
     redactions,
     log: { bytes: log.bytes, lines: log.lines, sha256: log.sha256, omitted: log.omitted },
   };

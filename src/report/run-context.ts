@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RepositoryName } from '../api/common.ts';
+import { HttpUrl, RepositoryName } from '../api/common.ts';
 import { InputError } from '../errors.ts';
 
 /**
@@ -41,11 +41,8 @@ const PositiveInt = z
   .transform(Number)
   .pipe(z.number().max(Number.MAX_SAFE_INTEGER));
 const Sha = z.string().trim().regex(/^[0-9a-f]{40}$/, { error: 'must be a full lower-case commit SHA' });
-const HttpUrl = z
-  .string()
-  .trim()
-  .regex(/^https?:\/\/[^\s/?#]+[^\s?#]*$/, { error: "must be an http(s) URL such as 'https://github.com'" })
-  .transform((url) => url.replace(/\/+$/, ''));
+/** Without a trailing slash: URLs are built by appending `/path`. */
+const RootUrl = HttpUrl.transform((url) => url.replace(/\/+$/, ''));
 
 const Env = z.object({
   GITHUB_REPOSITORY: RepositoryName,
@@ -63,8 +60,8 @@ const Env = z.object({
   GITHUB_WORKFLOW: z.string().trim().min(1, { error: 'is required' }),
   GITHUB_WORKFLOW_REF: z.string().trim().optional(),
   GITHUB_ACTOR: z.string().trim().optional(),
-  GITHUB_SERVER_URL: HttpUrl.default('https://github.com'),
-  GITHUB_API_URL: HttpUrl.default('https://api.github.com'),
+  GITHUB_SERVER_URL: RootUrl.default('https://github.com'),
+  GITHUB_API_URL: RootUrl.default('https://api.github.com'),
 });
 
 /** What the context reads from the event payload; everything optional, since payloads differ per event. */

@@ -103,6 +103,21 @@ describe('GitHub client against the local GitHub API', () => {
     expect(repo.caches).toHaveLength(131);
   });
 
+  it('stops listing caches at a limit: no page past it is requested', async () => {
+    const { gh, client } = await setup();
+    const repo = gh.repo(REPO);
+    for (let i = 0; i < 350; i++) repo.addCache({ key: `node-modules-${i}` });
+
+    const caches = await client.listCaches(REPO, { keyPrefix: 'node-modules-', limit: 51 });
+    expect(caches.map((cache) => cache.key)).toEqual(Array.from({ length: 51 }, (_, i) => `node-modules-${i}`));
+    expect(gh.apiRequests({ path: `/repos/${REPO}/actions/caches` })).toHaveLength(1);
+
+    // A limit past the first page reads only the pages it needs.
+    expect(await client.listCaches(REPO, { keyPrefix: 'node-modules-', limit: 150 })).toHaveLength(150);
+    expect(gh.apiRequests({ path: `/repos/${REPO}/actions/caches` })).toHaveLength(3);
+    await expect(client.listCaches(REPO, { keyPrefix: 'node-modules-', limit: 0 })).rejects.toThrow(/Invalid limit 0/);
+  });
+
   it('lists changed files up to a limit without fetching further pages', async () => {
     const { gh, client } = await setup();
     const files = Array.from({ length: 250 }, (_, i) => `src/module-${i}.ts`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createGitHubClient, GitHubApiError } from '../../../src/github/client.ts';
 import { classifyGitHubFailure, RemediationExecutor } from '../../../src/remediation/executor.ts';
+import { checkPreconditions, MAX_CACHES_TO_CLEAR } from '../../../src/remediation/preconditions.ts';
 import type { RunTarget } from '../../../src/remediation/types.ts';
 import { startGitHubServer, type FakeRun, type GitHubServer } from '../../support/github-server.ts';
 
@@ -79,6 +80,23 @@ describe('RemediationExecutor', () => {
     // A repeat (after a crash) finds the caches gone and is not an error.
     await expect(executor.execute('clear-caches', { ...target, runAttempt: 2 }, observation)).rejects.toThrow(/already running/);
     expect(repo.caches).toHaveLength(2);
+  });
+
+  it('lists no further than one cache past the maximum for a broad prefix, which is then refused', async () => {
+    const repo = github.repo('acme/unit-broad-caches');
+    for (let i = 0; i < 450; i++) repo.addCache({ key: `npm-linux-deps-${i}` });
+    const run = repo.addRun({ jobs: JOBS });
+    const target = targetOf(run);
+    const observation = await executor.observe('clear-caches', target, { keyPrefix: 'npm-linux-deps-' });
+    expect(observation).toMatchObject({ cachesTruncated: true });
+    expect(observation.caches).toHaveLength(MAX_CACHES_TO_CLEAR);
+    // One page, not the five that list all 450.
+    expect(github.apiRequests({ path: '/repos/acme/unit-broad-caches/actions/caches' })).toHaveLength(1);
+    const verdict = checkPreconditions({ action: 'clear-caches', target, observation, params: { keyPrefix: 'npm-linux-deps-' }, now: new Date(), waitUntil: new Date() });
+    expect(verdict).toEqual({
+      verdict: 'refuse',
+      reasons: [`the key prefix 'npm-linux-deps-' matches more than ${MAX_CACHES_TO_CLEAR} caches; more than ${MAX_CACHES_TO_CLEAR} is too broad to clear automatically`],
+    });
   });
 
   it('cancels a run in progress, and reports false when it had already finished', async () => {

@@ -181,13 +181,15 @@ describe('buildFailureRecordSpec', () => {
     expect(spec.fingerprint).toBe(decidingJob([report(11, 'test', 'failure'), report(12, 'deploy', 'timed_out')]).analysis.fingerprint);
   });
 
-  it('leaves cacheKeys out when the log named none, and keeps them within the schema\'s bounds', () => {
+  it('leaves cacheKeys out when the log named none, and refuses keys beyond the schema\'s bounds, naming the field', () => {
     const log = { excerpt: 'x', bytes: 1, sha256: 'c'.repeat(64) };
     const none = buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys: [] })], detectedAt: new Date() });
     expect(none.failedJobs[0]).not.toHaveProperty('cacheKeys');
+    // The analyzer never returns these (the collector and redactCacheKeys bound them); the schema check catches a caller that does.
     const keys = Array.from({ length: 10 }, (_, i) => `Linux-${i}`);
-    const many = buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys: [...keys, 'k'.repeat(513), 'Linux-0'] })], detectedAt: new Date() });
-    expect(many.failedJobs[0]!.cacheKeys).toEqual(keys.slice(0, 8));
+    const build = (cacheKeys: string[]) => () => buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys })], detectedAt: new Date() });
+    expect(build(keys)).toThrow(/failedJobs\[0\]\.cacheKeys: must have at most 8 entries/);
+    expect(build(['k'.repeat(513)])).toThrow(/failedJobs\[0\]\.cacheKeys\[0\]/);
   });
 
   it('refuses to build an invalid record, naming the field', () => {
