@@ -1,23 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { createGitHubClient, GitHubApiError, type GitHubClient } from '../../../src/github/client.ts';
-import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { describe, expect, it } from '@jest/globals';
+import { createGitHubClient, GitHubApiError } from '../../../src/github/client.ts';
+import { FAST_TIMING as fast, localGitHubPerTest, TEST_TOKEN as TOKEN } from '../../support/local-github.ts';
 
-const TOKEN = 'ghp_fakeTokenForTests0123456789';
 const REPO = 'acme/app';
-const fast = { retryBaseDelayMs: 5, rateLimitDelayUnitMs: 5, writeSpacingMs: 0 };
-
-let server: GitHubServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function setup(options: Parameters<typeof startGitHubServer>[0] = {}): Promise<{ gh: GitHubServer; client: GitHubClient }> {
-  const gh = await startGitHubServer(options);
-  server = gh;
-  return { gh, client: createGitHubClient({ baseUrl: gh.url, auth: { token: TOKEN }, timing: fast }) };
-}
+const setup = localGitHubPerTest();
 
 describe('GitHub client against the local GitHub API', () => {
   it('lists every job of a run with more than 100 jobs, one request per page of 100', async () => {
@@ -140,10 +127,8 @@ describe('GitHub client against the local GitHub API', () => {
   });
 
   it('talks to a GitHub Enterprise Server base URL with its /api/v3 prefix', async () => {
-    const gh = await startGitHubServer({ pathPrefix: '/api/v3' });
-    server = gh;
+    const { gh, client } = await setup({ server: { pathPrefix: '/api/v3' }, client: (server) => ({ baseUrl: `${server.url}/` }) });
     expect(gh.url).toMatch(/\/api\/v3$/);
-    const client = createGitHubClient({ baseUrl: `${gh.url}/`, auth: { token: TOKEN }, timing: fast });
     const run = gh.repo(REPO).addRun({ jobs: [{ name: 'test', conclusion: 'failure', log: 'boom\n' }] });
 
     expect((await client.getRun(REPO, run.id)).id).toBe(run.id);
@@ -160,10 +145,8 @@ describe('GitHub client against the local GitHub API', () => {
       publicKeyEncoding: { type: 'spki', format: 'pem' },
       privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     });
-    const gh = await startGitHubServer({ apps: [{ appId: 4242, publicKey, installations: [77] }] });
-    server = gh;
+    const { gh, client } = await setup({ server: { apps: [{ appId: 4242, publicKey, installations: [77] }] }, client: { auth: { appId: 4242, privateKey, installationId: 77 } } });
     const run = gh.repo(REPO).addRun({ jobs: [{ name: 'test' }] });
-    const client = createGitHubClient({ baseUrl: gh.url, auth: { appId: 4242, privateKey, installationId: 77 }, timing: fast });
 
     expect((await client.getRun(REPO, run.id)).id).toBe(run.id);
     expect((await client.listRunJobs(REPO, run.id)).map((job) => job.name)).toEqual(['test']);

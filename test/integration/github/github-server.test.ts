@@ -1,20 +1,10 @@
 // The local GitHub's own behaviour that other suites rely on: GitHub's refusals, holds, authentication.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { createGitHubClient, GitHubApiError, type GitHubClient } from '../../../src/github/client.ts';
-import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { describe, expect, it } from '@jest/globals';
+import { createGitHubClient, GitHubApiError } from '../../../src/github/client.ts';
+import { localGitHubPerTest } from '../../support/local-github.ts';
 
 const REPO = 'acme/app';
-let server: GitHubServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function setup(options: Parameters<typeof startGitHubServer>[0] = {}): Promise<{ gh: GitHubServer; client: GitHubClient }> {
-  const gh = await startGitHubServer(options);
-  server = gh;
-  return { gh, client: createGitHubClient({ baseUrl: gh.url, auth: { token: 'ghs_test' }, timing: { retryBaseDelayMs: 5, rateLimitDelayUnitMs: 5, writeSpacingMs: 0 } }) };
-}
+const setup = localGitHubPerTest();
 
 describe('local GitHub API server', () => {
   it('holds a re-run while GitHub "processes" it: the attempt exists even if the caller never hears back', async () => {
@@ -50,7 +40,7 @@ describe('local GitHub API server', () => {
   });
 
   it('refuses re-runs past the attempt limit and of runs older than 30 days; cancel of a finished run is 409', async () => {
-    const { gh, client } = await setup({ maxAttempts: 2 });
+    const { gh, client } = await setup({ server: { maxAttempts: 2 } });
     const repo = gh.repo(REPO);
     const run = repo.addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'failure', afterPolls: 0 } });
     await client.rerunFailedJobs(REPO, run.id);
@@ -93,7 +83,7 @@ describe('local GitHub API server', () => {
   });
 
   it('answers 401 without a token, or with an unknown one when tokens are listed', async () => {
-    const { gh } = await setup({ tokens: ['ghs_good'] });
+    const { gh } = await setup({ server: { tokens: ['ghs_good'] } });
     gh.repo(REPO).addRun({ jobs: [{ name: 'test' }] });
     const response = await fetch(`${gh.url}/repos/${REPO}`);
     expect(response.status).toBe(401);

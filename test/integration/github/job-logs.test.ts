@@ -1,21 +1,9 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { createGitHubClient, GitHubLogDownloadError, type GitHubClient, type JobLogStream } from '../../../src/github/client.ts';
-import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { describe, expect, it } from '@jest/globals';
+import { GitHubLogDownloadError, type JobLogStream } from '../../../src/github/client.ts';
+import { localGitHubPerTest, TEST_TOKEN as TOKEN } from '../../support/local-github.ts';
 
-const TOKEN = 'ghp_fakeTokenForTests0123456789';
 const REPO = 'acme/app';
-
-let server: GitHubServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function setup(): Promise<{ gh: GitHubServer; client: GitHubClient }> {
-  const gh = await startGitHubServer();
-  server = gh;
-  return { gh, client: createGitHubClient({ baseUrl: gh.url, auth: { token: TOKEN }, timing: { retryBaseDelayMs: 5, rateLimitDelayUnitMs: 5, writeSpacingMs: 0 } }) };
-}
+const setup = localGitHubPerTest();
 
 async function readAll(stream: JobLogStream): Promise<{ text: string; chunks: number }> {
   const chunks: Buffer[] = [];

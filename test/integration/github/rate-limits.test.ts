@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createGitHubClient, GitHubApiError, GitHubRateLimitError, type GitHubClientOptions } from '../../../src/github/client.ts';
-import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { startGitHubServer } from '../../support/github-server.ts';
+import { localGitHubPerTest, TEST_TOKEN as TOKEN } from '../../support/local-github.ts';
 
-const TOKEN = 'ghp_fakeTokenForTests0123456789';
 const REPO = 'acme/app';
-
-let server: GitHubServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const localGitHub = localGitHubPerTest();
 
 async function setup(options: Partial<GitHubClientOptions> = {}) {
-  const gh = await startGitHubServer();
-  server = gh;
   const warnings: string[] = [];
-  const client = createGitHubClient({
-    baseUrl: gh.url,
-    auth: { token: TOKEN },
-    log: { warn: (message) => warnings.push(message), debug: () => {} },
-    timing: { retryBaseDelayMs: 5, writeSpacingMs: 0 },
-    ...options,
+  // GitHub's own rate-limit waits (whole seconds) are kept: these tests prove the client waits them out.
+  const { gh, client } = await localGitHub({
+    client: { log: { warn: (message) => warnings.push(message), debug: () => {} }, timing: { retryBaseDelayMs: 5, writeSpacingMs: 0 }, ...options },
   });
   const run = gh.repo(REPO).addRun({ jobs: [{ name: 'test', conclusion: 'failure' }] });
   return { gh, client, run, warnings };
