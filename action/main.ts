@@ -189,34 +189,21 @@ async function reportJob(client: GitHubClient, context: RunContext, job: Workflo
     const stream = await client.downloadJobLog(context.repository, job.id, { maxBytes: DOWNLOAD_CEILING });
     const analysed = await analyzeJobLog(stream, facts, { maxBytes: inputs.maxLogBytes });
     const notes: string[] = [];
-    if (analysed.log.omitted !== null) {
-      notes.push(`log of ${mib(analysed.log.bytes)}: lines ${analysed.log.omitted.fromLine}-${analysed.log.omitted.toLine} skipped, head and tail analysed`);
-    }
+    const { omitted } = analysed.log;
+    const bytes = analysed.fields.logBytes;
+    if (omitted !== null) notes.push(`log of ${mib(bytes)}: lines ${omitted.fromLine}-${omitted.toLine} skipped, head and tail analysed`);
     if (stream.truncated) notes.push(`log read up to ${mib(stream.bytesRead)} only`);
     const note = notes.join('; ');
-    core.info(`${job.name}: ${analysed.analysis.category} (${analysed.log.bytes} bytes${note ? `; ${note}` : ''})`);
+    core.info(`${job.name}: ${analysed.analysis.category} (${bytes} bytes${note ? `; ${note}` : ''})`);
     return {
-      report: {
-        job,
-        analysis: analysed.analysis,
-        log: {
-          excerpt: analysed.excerpt,
-          ...(analysed.excerptStartLine !== undefined && { excerptStartLine: analysed.excerptStartLine }),
-          ...(analysed.keyLine !== undefined && { keyLine: analysed.keyLine }),
-          cacheKeys: analysed.cacheKeys,
-          bytes: analysed.log.bytes,
-          sha256: analysed.log.sha256,
-        },
-      },
+      report: { job, analysis: analysed.analysis, log: analysed.fields },
       summary: {
         name: job.name,
         url,
         conclusion: facts.conclusion,
         category: analysed.analysis.category,
         reason: analysed.analysis.summary,
-        excerpt: analysed.excerpt,
-        ...(analysed.excerptStartLine !== undefined && { excerptStartLine: analysed.excerptStartLine }),
-        ...(analysed.keyLine !== undefined && { keyLine: analysed.keyLine }),
+        ...analysed.fields,
         ...(note !== '' && { note }),
       },
     };

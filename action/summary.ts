@@ -1,19 +1,18 @@
 import * as core from '@actions/core';
+import type { JobLogFields } from '../src/report/job-analysis.ts';
 
 /**
  * The job summary: what failed, why, and where the record is. Every string that comes from a log, a job name
  * or GitHub is HTML-escaped: core.summary writes raw HTML, and a log line is data, never markup.
  */
 
-export interface SummaryJob {
+/** A job's line in the summary; its excerpt, start line and key line are the record's (JobLogFields). */
+export interface SummaryJob extends Pick<JobLogFields, 'excerpt' | 'excerptStartLine' | 'keyLine'> {
   name: string;
   url: string;
   conclusion: string;
   category: string;
   reason: string;
-  excerpt: string;
-  excerptStartLine?: number;
-  keyLine?: { line: number; text: string };
   /** Why the log could not be read, or that only its head and tail were analysed. */
   note?: string;
 }

@@ -14,7 +14,8 @@ import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, Slack
  * the `self == oldSelf` rule from maxLength/maxItems and refuses the CRD when anything under it is unbounded.
  * The sizes also keep a worst-case record under etcd's 1.5 MiB object limit (50 excerpts of 16 KiB plus
  * 300 paths of 1 KiB is about 1.1 MB, 50 jobs' 8 cache keys of 512 characters another 0.2 MB; real records
- * are a few KiB).
+ * are a few KiB). Signal lines carry text only when they lie outside the excerpt windows (at most 12 of 500
+ * characters a job); the action's extractor keeps excerpts to 8 KiB, so its records stay near 0.8 MB at worst.
  */
 
 export const FAILURE_RECORD_KIND = 'FailureRecord';
@@ -113,6 +114,26 @@ export const KeyLine = z.strictObject({
 });
 export type KeyLine = z.infer<typeof KeyLine>;
 
+/** Bounds of the structured excerpt: the extractor keeps at most 7 windows and 12 signals of 500 characters. */
+export const MAX_EXCERPT_WINDOWS = 16;
+export const MAX_SIGNALS = 12;
+export const MAX_SIGNAL_TEXT = 500;
+
+export const ExcerptWindow = z.strictObject({
+  /** 1-based line of the original log where the window starts. */
+  startLine: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** Lines of `excerpt` the window holds. */
+  lines: z.number().int().min(1).max(MAX_EXCERPT_LENGTH),
+});
+export type ExcerptWindow = z.infer<typeof ExcerptWindow>;
+
+export const SignalLine = z.strictObject({
+  line: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** Normalized and redacted; absent when the line is in an excerpt window (its text is there). */
+  text: z.string().min(1).max(MAX_SIGNAL_TEXT).optional(),
+});
+export type SignalLine = z.infer<typeof SignalLine>;
+
 export const FailedJob = z.strictObject({
   id: Int64Id,
   name: z.string().min(1).max(256),
@@ -125,6 +146,18 @@ export const FailedJob = z.strictObject({
   /** Line of the original log where the excerpt starts; absent with an empty excerpt. */
   excerptStartLine: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   keyLine: KeyLine.optional(),
+  /**
+   * How `excerpt` is laid out: one entry per window of the log, in order, each with the log line it starts at
+   * and how many lines of `excerpt` it holds (a `⋯` line separates windows that are not adjacent). With it the
+   * operator analyses exactly the lines, at exactly the line numbers, the action analysed. Absent in records
+   * written before it existed: the excerpt is then read as one window starting at `excerptStartLine`.
+   */
+  excerptWindows: z.array(ExcerptWindow).max(MAX_EXCERPT_WINDOWS).optional(),
+  /**
+   * The extractor's strongest lines in the whole log, best first: the evidence the rules analyzer weighs above
+   * the excerpt's context. `text` is absent when it is the text of that line in an excerpt window.
+   */
+  signals: z.array(SignalLine).max(MAX_SIGNALS).optional(),
   /** Size of the full log that was analysed, in bytes; 0 when none could be downloaded. */
   logBytes: Count,
   /** SHA-256 of the full downloaded log, so an excerpt can be traced to the exact log it came from. */
@@ -202,6 +235,16 @@ export type ProposedRemediationStatus = z.infer<typeof ProposedRemediationStatus
 
 export const AnalysisStatus = z.strictObject({
   analyzer: z.enum(['rules', 'openai']),
+  /** The rules analyzer's own verdict, kept beside the merged one: the gate's deterministic floor on every re-gate. */
+  rules: z
+    .strictObject({
+      category: Category,
+      riskScore: RiskScore,
+      confidence: z.number().min(0).max(1),
+      /** Id of the signature rule that matched, when one did. */
+      rule: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
   /** The model that answered, for `openai`. */
   model: z.string().min(1).max(128).optional(),
   /** Id of the signature rule that decided the category, when one did. */

@@ -1,4 +1,5 @@
-import type { LogReport } from '../analysis/analyze-log.ts';
+import { rulesFloorOf } from '../analysis/rules.ts';
+import type { LogReport } from '../report/log-report.ts';
 import { cacheKeyPrefixOf } from '../remediation/cache-key-prefix.ts';
 import { CACHE_KEY_PREFIX_PARAM, CATALOG } from '../remediation/catalog.ts';
 import type { Paint } from './style.ts';
@@ -26,6 +27,8 @@ export function reportJson(file: string, report: LogReport): Record<string, unkn
     gate: { decision: report.gate.decision, reasons: report.gate.reasons, policy: report.gate.policy },
     redactions: report.redactions,
     analyzer: analysis.analyzer,
+    // The rules analyzer's own verdict, beside the one above (they differ once a model analyses too).
+    rules: rulesFloorOf(report.rules),
   };
 }
 

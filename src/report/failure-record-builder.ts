@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { combineJobs, riskiestJob } from '../analysis/rules.ts';
 import type { Analysis } from '../analysis/types.ts';
 import { describeIssues } from '../api/common.ts';
 import {
@@ -10,6 +11,8 @@ import {
   type FailedJobConclusion,
 } from '../api/failure-record.ts';
 import { InputError } from '../errors.ts';
+import { clip } from '../text.ts';
+import type { JobLogFields } from './job-analysis.ts';
 import type { RunContext } from './run-context.ts';
 
 /**
@@ -75,16 +78,8 @@ export function failedStepOf(job: RunJob): string | undefined {
 export interface JobReport {
   job: RunJob;
   analysis: Analysis;
-  /** From the log; absent when the log could not be read (then `problem` says why). */
-  log?: {
-    excerpt: string;
-    excerptStartLine?: number;
-    keyLine?: { line: number; text: string };
-    /** Redacted keys of the caches the log says were restored (job-analysis.ts): distinct, within the schema's bounds. */
-    cacheKeys?: readonly string[];
-    bytes: number;
-    sha256: string;
-  };
+  /** What the record says of the log (job-analysis.ts); absent when the log could not be read (then `problem` says why). */
+  log?: JobLogFields;
   problem?: string;
 }
 
@@ -95,17 +90,17 @@ export interface BuildSpecInput {
   detectedAt: Date;
 }
 
-/** The job whose analysis speaks for the record: the riskiest, the first among equals (the operator does the same). */
+/** The job whose analysis speaks for the record: the riskiest, the first among equals (the pipeline's rule). */
 export function decidingJob(jobs: readonly JobReport[]): JobReport {
   if (jobs.length === 0) throw new ReportError('No failed job to report.');
-  return jobs.reduce((best, job) => (job.analysis.riskScore > best.analysis.riskScore ? job : best));
+  return jobs[riskiestJob(jobs.map((job) => job.analysis))]!;
 }
 
-/** One line for the action's `summary` output: the deciding job's, with its name when several failed. */
+/** One line for the action's `summary` output: the record's verdict (the deciding job's, named when several failed). */
 export function recordSummary(jobs: readonly JobReport[]): { category: string; summary: string } {
-  const deciding = decidingJob(jobs);
-  const prefix = jobs.length > 1 ? `${deciding.job.name}: ` : '';
-  return { category: deciding.analysis.category, summary: oneLine(prefix + deciding.analysis.summary, 1024) };
+  if (jobs.length === 0) throw new ReportError('No failed job to report.');
+  const verdict = combineJobs(jobs.map((job) => job.analysis), jobs.map((job) => job.job.name));
+  return { category: verdict.category, summary: clip(verdict.summary.replace(/\s+/g, ' ').trim(), 1024) };
 }
 
 export function buildFailureRecordSpec(input: BuildSpecInput): FailureRecordSpec {
@@ -142,7 +137,8 @@ export function buildFailureRecordSpec(input: BuildSpecInput): FailureRecordSpec
 }
 
 function failedJob(report: JobReport, context: RunContext): FailedJob {
-  const { job, log } = report;
+  const { job } = report;
+  const { cacheKeys, ...log } = report.log ?? {};
   const failedStep = failedStepOf(job);
   return {
     id: job.id,
@@ -150,17 +146,10 @@ function failedJob(report: JobReport, context: RunContext): FailedJob {
     url: job.html_url ?? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/job/${job.id}`,
     ...(failedStep !== undefined && { failedStep }),
     conclusion: job.conclusion as FailedJobConclusion,
-    excerpt: log?.excerpt ?? '',
-    ...(log?.excerpt && log.excerptStartLine !== undefined && { excerptStartLine: log.excerptStartLine }),
-    ...(log?.keyLine !== undefined && { keyLine: log.keyLine }),
-    logBytes: log?.bytes ?? 0,
-    ...(log !== undefined && log.bytes > 0 && { logSha256: log.sha256 }),
-    // Already bounded and distinct (the collector, then redactCacheKeys); the schema check below holds them to it.
-    ...(log?.cacheKeys !== undefined && log.cacheKeys.length > 0 && { cacheKeys: [...log.cacheKeys] }),
+    excerpt: '',
+    logBytes: 0,
+    ...log,
+    ...(cacheKeys !== undefined && cacheKeys.length > 0 && { cacheKeys: [...cacheKeys] }),
   };
 }
 
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
-}

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { analyzeLog } from '../../analysis/analyze-log.ts';
+import { analyzeLog } from '../../report/log-report.ts';
 import type { RemediationPolicy } from '../../api/remediation-policy.ts';
 import { CiRemediatorError, errorMessage, InputError } from '../../errors.ts';
 import { DEFAULT_POLICY, NO_MATCH_POLICY } from '../../policy/default-policy.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { analyzeLog } from '../../../src/analysis/analyze-log.ts';
+import { analyzeLog } from '../../../src/report/log-report.ts';
 import { DEFAULT_POLICY } from '../../../src/policy/default-policy.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import { jsonLines, runCli } from '../../support/cli.ts';

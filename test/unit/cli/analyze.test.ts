@@ -31,9 +31,12 @@ describe('ci-remediator analyze --json', () => {
     for (const o of objects) {
       expect(Object.keys(o).sort()).toEqual(
         ['analyzer', 'category', 'components', 'confidence', 'effort', 'excerpts', 'file', 'fingerprint', 'gate', 'keyLine',
-          'proposedRemediation', 'redactions', 'riskScore', 'summary'].sort(),
+          'proposedRemediation', 'redactions', 'riskScore', 'rules', 'summary'].sort(),
       );
       expect(o.analyzer).toBe('rules');
+      // The rules analyzer's own verdict beside the merged one; with the rules alone they agree.
+      expect(o.rules).toEqual({ category: o.category, riskScore: o.riskScore, confidence: o.confidence, ...(o.rule !== undefined && { rule: o.rule }) });
+      expect((o.rules as { rule?: string }).rule).toMatch(/^[a-z]/);
       expect(Object.keys(o.gate as object).sort()).toEqual(['decision', 'policy', 'reasons']);
       expect(Object.keys(o.proposedRemediation as object).sort()).toEqual(['action', 'rationale']);
     }

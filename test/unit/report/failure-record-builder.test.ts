@@ -144,8 +144,8 @@ describe('buildFailureRecordSpec', () => {
           excerptStartLine: 40,
           keyLine: { line: 40, text: 'npm error code ECONNRESET' },
           cacheKeys: ['node-cache-Linux-x64-npm-0123456789abcdef', 'Linux-cypress-fedcba9876543210'],
-          bytes: 1234,
-          sha256: 'c'.repeat(64),
+          logBytes: 1234,
+          logSha256: 'c'.repeat(64),
         }),
         report(12, 'deploy', 'timed_out'),
       ],
@@ -182,7 +182,7 @@ describe('buildFailureRecordSpec', () => {
   });
 
   it('leaves cacheKeys out when the log named none, and refuses keys beyond the schema\'s bounds, naming the field', () => {
-    const log = { excerpt: 'x', bytes: 1, sha256: 'c'.repeat(64) };
+    const log = { excerpt: 'x', logBytes: 1, logSha256: 'c'.repeat(64) };
     const none = buildFailureRecordSpec({ context, jobs: [report(1, 'a', 'failure', { ...log, cacheKeys: [] })], detectedAt: new Date() });
     expect(none.failedJobs[0]).not.toHaveProperty('cacheKeys');
     // The analyzer never returns these (the collector and redactCacheKeys bound them); the schema check catches a caller that does.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { EXCERPT_GAP, analyzeJobLog, analyzeJobWithoutLog, joinExcerpts } from '../../../src/report/job-analysis.ts';
+import { analyzeJobLog, analyzeJobWithoutLog } from '../../../src/report/job-analysis.ts';
 
 const FIXTURES = new URL('../../fixtures/logs/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -24,17 +24,17 @@ describe('analyzeJobLog', () => {
     const log = fixture('gha-npm-jest-failure.log').replace('Expected: ', `Expected (token ${token}): `);
     const report = await analyzeJobLog(chunked(log, 100), { name: 'test', failedStep: 'Run npm test', conclusion: 'failure' }, { maxBytes: 32 * 1024 * 1024 });
     expect(report.analysis.category).toBe('test_failure');
-    expect(report.excerpt).toContain('applies the discount once');
-    expect(report.excerpt).not.toContain(token);
-    expect(report.excerpt).toContain('[REDACTED:');
+    expect(report.fields.excerpt).toContain('applies the discount once');
+    expect(report.fields.excerpt).not.toContain(token);
+    expect(report.fields.excerpt).toContain('[REDACTED:');
     expect(report.redactions).not.toEqual({});
     expect(report.log.omitted).toBeNull();
-    expect(report.log.bytes).toBe(Buffer.byteLength(log));
-    expect(report.log.sha256).toBe(createHash('sha256').update(log).digest('hex'));
+    expect(report.fields.logBytes).toBe(Buffer.byteLength(log));
+    expect(report.fields.logSha256).toBe(createHash('sha256').update(log).digest('hex'));
     const lines = log.split('\n');
-    expect(report.keyLine).toBeDefined();
-    expect(stripVTControlCharacters(lines[report.keyLine!.line - 1] ?? '')).toContain(report.keyLine!.text);
-    expect(report.excerptStartLine).toBeGreaterThan(1);
+    expect(report.fields.keyLine).toBeDefined();
+    expect(stripVTControlCharacters(lines[report.fields.keyLine!.line - 1] ?? '')).toContain(report.fields.keyLine!.text);
+    expect(report.fields.excerptStartLine).toBeGreaterThan(1);
   });
 
   it('keeps the tail of a log over the cap: the error at the end is found, at its line of the original log', async () => {
@@ -50,12 +50,12 @@ describe('analyzeJobLog', () => {
     expect(report.analysis.category).toBe('network_error');
     expect(report.log.omitted).not.toBeNull();
     expect(report.log.lines).toBe(200_000 + tail.length);
-    expect(report.log.bytes).toBe(Buffer.byteLength(log));
+    expect(report.fields.logBytes).toBe(Buffer.byteLength(log));
     const original = log.split('\n');
-    expect(report.keyLine).toBeDefined();
-    expect(original[report.keyLine!.line - 1]).toContain(report.keyLine!.text);
-    expect(report.keyLine!.line).toBeGreaterThan(200_000);
-    expect(report.excerptStartLine! + report.excerpt.split('\n').length - 1).toBeLessThanOrEqual(original.length);
+    expect(report.fields.keyLine).toBeDefined();
+    expect(original[report.fields.keyLine!.line - 1]).toContain(report.fields.keyLine!.text);
+    expect(report.fields.keyLine!.line).toBeGreaterThan(200_000);
+    expect(report.fields.excerptStartLine! + report.fields.excerpt.split('\n').length - 1).toBeLessThanOrEqual(original.length);
   });
 
   it('reports the cache keys the whole log restored, redacted, including those in the middle the window leaves out', async () => {
@@ -76,17 +76,17 @@ describe('analyzeJobLog', () => {
     expect(log.split('\n')[middleLine - 1]).toBe(middle);
     expect(report.log.omitted!.fromLine).toBeLessThan(middleLine);
     expect(report.log.omitted!.toLine).toBeGreaterThan(middleLine);
-    expect(report.cacheKeys).toEqual(['node-cache-Windows-x64-npm-0123456789abcdef', 'Windows-deps-[REDACTED:github-token]']);
+    expect(report.fields.cacheKeys).toEqual(['node-cache-Windows-x64-npm-0123456789abcdef', 'Windows-deps-[REDACTED:github-token]']);
     expect(JSON.stringify(report)).not.toContain(token);
     expect(report.redactions['github-token']).toBe(1);
   });
 
   it('reads an empty log as no evidence', async () => {
     const report = await analyzeJobLog(chunked(''), { name: 'build', conclusion: 'failure' }, { maxBytes: 1024 });
-    expect(report.excerpt).toBe('');
-    expect(report.excerptStartLine).toBeUndefined();
-    expect(report.cacheKeys).toEqual([]);
-    expect(report.log.bytes).toBe(0);
+    expect(report.fields.excerpt).toBe('');
+    expect(report.fields.excerptStartLine).toBeUndefined();
+    expect(report.fields.cacheKeys).toBeUndefined();
+    expect(report.fields.logBytes).toBe(0);
   });
 });
 
@@ -94,24 +94,5 @@ describe('analyzeJobWithoutLog', () => {
   it('classifies from the conclusion alone', () => {
     expect(analyzeJobWithoutLog({ name: 'deploy', conclusion: 'timed_out' }).category).toBe('timeout');
     expect(analyzeJobWithoutLog({ name: 'deploy', conclusion: 'failure' }).fingerprint).toMatch(/^rules:v1:[0-9a-f]{20}$/);
-  });
-});
-
-describe('joinExcerpts', () => {
-  it('joins windows in log order, with a gap line between windows that are not adjacent', () => {
-    const joined = joinExcerpts([
-      { startLine: 10, endLine: 11, text: 'a\nb' },
-      { startLine: 12, endLine: 12, text: 'c' },
-      { startLine: 40, endLine: 41, text: 'd\ne' },
-    ]);
-    expect(joined).toEqual({ text: `a\nb\nc\n${EXCERPT_GAP}\nd\ne`, startLine: 10 });
-  });
-
-  it('stays within the record limit, cut on a line boundary', () => {
-    const text = Array.from({ length: 100 }, (_, i) => `line ${i} ${'x'.repeat(50)}`).join('\n');
-    const joined = joinExcerpts([{ startLine: 1, endLine: 100, text }], 1000);
-    expect(joined.text.length).toBeLessThanOrEqual(1000);
-    expect(joined.text.endsWith(`\n${EXCERPT_GAP}`)).toBe(true);
-    expect(joined.text.split('\n').slice(0, -1).every((line) => /^line \d+ x+$/.test(line))).toBe(true);
   });
 });
