@@ -1,6 +1,8 @@
 // Bundles the CLI into dist/ (ESM, code-split): `dist/cli.js` holds what every command needs, and each
 // command's heavy dependencies (database drivers, ...) sit in chunks loaded only when that command runs,
-// which keeps `ci-remediator analyze` start-up short.
+// which keeps `ci-remediator analyze` start-up short. `dist/operator.js` is the operator's own entry
+// (operator/cli.ts), which bin/ci-remediator.js hands to the CLI as its `operator` command; the two share
+// chunks, so the core code is bundled once.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -8,7 +10,7 @@ import { build } from 'esbuild';
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', operator: 'operator/cli.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

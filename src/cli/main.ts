@@ -13,22 +13,31 @@ Commands:
 Run 'ci-remediator <command> --help' for a command's options.
 `;
 
-/** Commands load lazily: `analyze` must not pay for the database drivers that `audit` needs. */
-const COMMANDS: Record<string, () => Promise<Command>> = {
+/** Loads a command when it runs: `analyze` must not pay for the database drivers that `audit` needs. */
+export type CommandLoader = () => Promise<Command>;
+
+const COMMANDS: Record<string, CommandLoader> = {
   analyze: async () => (await import('./commands/analyze.ts')).run,
   audit: async () => (await import('./commands/audit.ts')).run,
   metrics: async () => (await import('./commands/metrics.ts')).run,
   retention: async () => (await import('./commands/retention.ts')).run,
-  operator: async () => (await import('./commands/operator.ts')).run,
 };
 
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+/**
+ * `operator` lives in operator/cli.ts: src/ never imports the operator, so the binary that has both
+ * (bin/ci-remediator.js) passes it in as `adapters`. Without it the command says where it is.
+ */
+export async function main(argv: string[], io: CliIO = processIO(), adapters: Record<string, CommandLoader> = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(adapters, name) ? adapters[name] : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined && name === 'operator') {
+    io.stderr.write(`ci-remediator: the operator command is not in this build; run bin/ci-remediator.js.\n`);
+    return EXIT.usage;
+  }
   if (load === undefined) {
     io.stderr.write(`ci-remediator: unknown command '${name}'.\n\n${USAGE}`);
     return EXIT.usage;
