@@ -9,7 +9,7 @@ import { actionPath, cliPath, operatorPurePath } from '../support/analysis-paths
 // the same records on a real control plane.
 
 const LOG_DIRS = [new URL('../../examples/logs/', import.meta.url), new URL('../fixtures/logs/', import.meta.url)];
-const LOGS = LOG_DIRS.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => ({ name: f, text: readFileSync(new URL(f, dir), 'utf8') })));
+const LOGS = LOG_DIRS.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => ({ name: `${dir.pathname.split('/').slice(-3, -1).join('/')}/${f}`, path: new URL(f, dir).pathname, text: readFileSync(new URL(f, dir), 'utf8') })));
 
 /** Lines the signature catalog knows, from different categories, so that windows compete and causes beat symptoms. */
 const FAILURE_LINES = [
