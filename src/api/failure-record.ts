@@ -19,6 +19,8 @@ import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, Slack
  */
 
 export const FAILURE_RECORD_KIND = 'FailureRecord';
+/** The resource name in API paths (`/apis/ci-remediator.dev/v1alpha1/namespaces/x/failurerecords`). */
+export const FAILURE_RECORD_PLURAL = 'failurerecords';
 
 /**
  * The operator's finalizer: it writes the record's last audit row (Deleted) before the object goes. The

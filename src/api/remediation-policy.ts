@@ -20,6 +20,8 @@ import {
  */
 
 export const REMEDIATION_POLICY_KIND = 'RemediationPolicy';
+/** The resource name in API paths. */
+export const REMEDIATION_POLICY_PLURAL = 'remediationpolicies';
 
 /** The transient-failure actions: re-running is what fixes network blips and lost runners. */
 export const DEFAULT_ALLOWED_ACTIONS: readonly RemediationAction[] = ['rerun-failed-jobs', 'notify-only'];

@@ -2,18 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { failureRecordCrd, remediationPolicyCrd, renderCrdFiles, type CustomResourceDefinition } from '../../../src/api/crd.ts';
 import {
   CrdSchemaError,
-  failureRecordCrd,
-  remediationPolicyCrd,
-  renderCrdFiles,
   schemaAtJsonPath,
   structuralViolations,
   toStructuralSchema,
   unboundedPaths,
-  type CustomResourceDefinition,
   type JSONSchemaProps,
-} from '../../../src/api/crd.ts';
+} from '../../../src/api/structural-schema.ts';
 
 const root = new URL('../../../', import.meta.url);
 const schemaOf = (crd: CustomResourceDefinition): JSONSchemaProps => crd.spec.versions[0]!.schema.openAPIV3Schema;
