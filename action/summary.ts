@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { JobLogFields } from '../src/report/job-analysis.ts';
+import { clip } from '../src/text.ts';
 
 /**
  * The job summary: what failed, why, and where the record is. Every string that comes from a log, a job name
@@ -69,7 +70,7 @@ export async function writeSummary(input: SummaryInput): Promise<void> {
         escape(job.conclusion),
         `<code>${escape(job.category)}</code>`,
         escape(job.reason),
-        job.keyLine ? `line ${job.keyLine.line}: <code>${escape(clip(job.keyLine.text, 200))}</code>` : escape(job.note ?? ''),
+        job.keyLine ? `line ${job.keyLine.line}: <code>${escape(clip(job.keyLine.text, 200, '…'))}</code>` : escape(job.note ?? ''),
       ]),
     ]);
     let budget = EXCERPT_BUDGET;
@@ -126,6 +127,3 @@ function escapeAttribute(url: string): string {
   return /^https?:\/\//i.test(url) ? escape(url) : '#';
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}

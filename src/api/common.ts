@@ -1,4 +1,6 @@
+import { GO_DURATION, parseDuration } from '../duration.ts';
 import { z } from 'zod';
+import { clip } from '../text.ts';
 
 /**
  * Schema pieces shared by the custom resources. Every schema here must convert cleanly with
@@ -95,20 +97,6 @@ export const HttpUrl = z
     error: "must be an http(s) URL without a query or fragment, such as 'https://github.com' or 'https://github.example.com/api/v3'",
   });
 
-/** Go's `time.ParseDuration` syntax, without sign: what Flux and cert-manager users already write. */
-const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds in a Go-style duration ('1h30m', '90s', '1.5h'), or undefined when it is not one. */
-export function parseDuration(text: string): number | undefined {
-  if (!GO_DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN);
-  }
-  return Number.isFinite(total) ? total : undefined;
-}
-
 /** A duration string between `min` and `max` (both Go durations, inclusive). */
 export function Duration(bounds: { min: string; max: string }) {
   const min = parseDuration(bounds.min);
@@ -117,7 +105,7 @@ export function Duration(bounds: { min: string; max: string }) {
   return z
     .string()
     .max(32)
-    .regex(GO_DURATION, { error: "must be a duration such as '30m', '24h' or '1h30m' (units: ns, us, ms, s, m, h)" })
+    .regex(GO_DURATION.pattern, { error: "must be a duration such as '30m', '24h' or '1h30m' (units: ns, us, ms, s, m, h)" })
     .refine(
       (text) => {
         const ms = parseDuration(text);
@@ -249,7 +237,7 @@ function article(type: string): string {
 
 /** A short, single-line rendering of what the user wrote. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
+  if (typeof value === 'string') return `'${clip(value, 60)}'`;
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'a mapping';

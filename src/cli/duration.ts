@@ -1,15 +1,13 @@
+import { CALENDAR_DURATION, parseDuration } from '../duration.ts';
 import { InputError } from '../errors.ts';
 
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-const DURATION = /^(?:\d+[smhdw])+$/;
-const DURATION_PART = /(\d+)([smhdw])/g;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 const DURATION_FORMAT = 'a duration such as 90d, 24h, 30m or 1h30m (units s, m, h, d, w)';
 const DATE_FORMAT = 'an ISO 8601 date such as 2025-01-31 or 2025-01-31T12:00:00Z';
 
-/** `90d`, `24h`, `30m`, `1h30m` (units s m h d w) in milliseconds; positive. */
-export function parseDuration(value: string, flag = 'duration'): number {
+/** A flag's `90d`, `24h`, `30m`, `1h30m` (units s m h d w) in milliseconds; positive. */
+export function parseDurationFlag(value: string, flag = 'duration'): number {
   const ms = durationMs(value.trim());
   if (ms === undefined) throw new InputError(`Invalid ${flag} '${value}'. Expected ${DURATION_FORMAT}.`);
   if (ms === 0) throw new InputError(`Invalid ${flag} '${value}'. Expected a duration longer than zero, such as 90d.`);
@@ -31,12 +29,7 @@ export function parseTimeBound(value: string, now: Date, flag = 'time'): Date {
 }
 
 function durationMs(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
-    total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  }
-  return Number.isSafeInteger(total) ? total : undefined;
+  return parseDuration(text, CALENDAR_DURATION);
 }
 
 function isoDate(text: string): Date | undefined {

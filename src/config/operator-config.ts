@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { HttpUrl, NamespaceName, parseDuration } from '../api/common.ts';
+import { HttpUrl, NamespaceName } from '../api/common.ts';
+import { parseDuration } from '../duration.ts';
 import { InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
 

@@ -18,6 +18,7 @@ import {
 import { cutLine, normalizeLine, type NormalizedLine } from './log-normalizer.ts';
 import { isSectionStart, prefilterDfa, scoreLine, type LineScore } from './signal-patterns.ts';
 import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type ExtractOptions, type Extraction, type Signal } from './types.ts';
+import { clip } from '../text.ts';
 
 /** What the GitHub Actions runner prints when the job's steps are over and its post-job phase begins. */
 const POST_JOB_CLEANUP = 'Post job cleanup.';
@@ -253,7 +254,7 @@ export class LogExtractor {
     const best = ranked[0];
     const failedExit = this.#failedExit && this.#candidates.includes(this.#failedExit) ? this.#failedExit : null;
     return {
-      keyLine: best && effectiveScore(best) > 0 ? { line: best.line, text: clip(best.text, MAX_SIGNAL_TEXT) } : null,
+      keyLine: best && effectiveScore(best) > 0 ? { line: best.line, text: clip(best.text, MAX_SIGNAL_TEXT, '…') } : null,
       excerpts: best && effectiveScore(best) > 0 ? buildExcerpts(ranked, failedExit, this.#options) : [],
       signals: ranked.slice(0, MAX_SIGNALS).map(toSignal),
       stats: { lines: this.#lines, bytes: this.#bytes, truncatedLines: this.#truncatedLines },
@@ -512,7 +513,7 @@ function signatureOf(kind: string, text: string): string {
 function toSignal(candidate: Candidate): Signal {
   return {
     line: candidate.line,
-    text: clip(candidate.text, MAX_SIGNAL_TEXT),
+    text: clip(candidate.text, MAX_SIGNAL_TEXT, '…'),
     score: Math.round(effectiveScore(candidate) * 10) / 10,
     kind: candidate.kind,
   };
@@ -622,10 +623,6 @@ function detach(text: string): string {
 
 function isBlank(text: string): boolean {
   return text.trim() === '';
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function fitBytes(text: string, maxBytes: number): string {

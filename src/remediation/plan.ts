@@ -1,6 +1,7 @@
 import type { RemediationAction } from '../analysis/taxonomy.ts';
 import type { ExecutionStatus, FailurePhase } from '../api/failure-record.ts';
 import { CATALOG } from './catalog.ts';
+import { clip } from '../text.ts';
 
 /**
  * The execution lifecycle's decisions, pure: what the operator does next for a record in a given state,
@@ -130,5 +131,5 @@ export type RemediationOutcome = 'succeeded' | 'failed' | 'inconclusive' | 'refu
 
 /** Bounded text for status.execution.output and rollback.output (16 KiB in the schema). */
 export function clipOutput(text: string, max = 4096): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+  return clip(text, max);
 }

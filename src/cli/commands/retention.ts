@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.ts';
 import { describeFailure, withCliStore } from '../flags.ts';
-import { parseDuration } from '../duration.ts';
+import { parseDurationFlag } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
 
 const HELP = `Usage: ci-remediator retention --older-than DURATION [--export FILE.jsonl]
@@ -42,7 +42,7 @@ export const run: Command = async (args, io) => {
     }
     // Required, with no default: deleting history is never something to do by omission.
     if (values['older-than'] === undefined) throw new InputError('Missing --older-than. Expected a duration such as 90d.');
-    cutoff = new Date(io.now().getTime() - parseDuration(values['older-than'], '--older-than'));
+    cutoff = new Date(io.now().getTime() - parseDurationFlag(values['older-than'], '--older-than'));
     if (values.export !== undefined) exportPath = resolve(io.cwd, values.export);
     dataDir = values['data-dir'];
   } catch (error) {

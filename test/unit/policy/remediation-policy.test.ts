@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { describeIssues, parseDuration } from '../../../src/api/common.ts';
+import { describeIssues } from '../../../src/api/common.ts';
+import { parseDuration } from '../../../src/duration.ts';
 import { RemediationPolicy, RemediationPolicySpec } from '../../../src/api/remediation-policy.ts';
 
 const valid = {

@@ -1,11 +1,11 @@
 // Tests src/cli/duration.ts (owned with the store commands, which are its first users).
 import { describe, expect, it } from '@jest/globals';
-import { parseDuration, parseTimeBound } from '../../../src/cli/duration.ts';
+import { parseDurationFlag, parseTimeBound } from '../../../src/cli/duration.ts';
 import { InputError } from '../../../src/errors.ts';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 
-describe('parseDuration', () => {
+describe('parseDurationFlag', () => {
   it.each([
     ['90d', 90 * 86_400_000],
     ['24h', 86_400_000],
@@ -13,14 +13,14 @@ describe('parseDuration', () => {
     ['45s', 45_000],
     ['2w', 14 * 86_400_000],
     ['1h30m', 5_400_000],
-  ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  ])('%s', (text, ms) => expect(parseDurationFlag(text)).toBe(ms));
 
   it.each(['', '90', 'd', '1.5h', '90 days', '-1d', '1y'])('refuses %j naming the value and the format', (text) => {
-    expect(() => parseDuration(text, '--older-than')).toThrow(InputError);
-    expect(() => parseDuration(text, '--older-than')).toThrow(`Invalid --older-than '${text}'. Expected a duration such as 90d, 24h, 30m or 1h30m`);
+    expect(() => parseDurationFlag(text, '--older-than')).toThrow(InputError);
+    expect(() => parseDurationFlag(text, '--older-than')).toThrow(`Invalid --older-than '${text}'. Expected a duration such as 90d, 24h, 30m or 1h30m`);
   });
 
-  it('refuses zero', () => expect(() => parseDuration('0d')).toThrow(/longer than zero/));
+  it('refuses zero', () => expect(() => parseDurationFlag('0d')).toThrow(/longer than zero/));
 });
 
 describe('parseTimeBound', () => {
