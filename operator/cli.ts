@@ -7,7 +7,7 @@ import { OPERATOR_HELP, parseOperatorConfig, type OperatorConfig } from '../src/
  * key) and hands over to main.ts, loaded only now. This is the operator's entry as a CLI command: it is
  * bundled on its own (dist/operator.js, scripts/build-cli.mjs) and bin/ci-remediator.js hands it to the
  * CLI, so src/ never imports operator/ and the other commands never load the Kubernetes client
- * (docs/adr/0007-cli-and-operator-entry.md).
+ * (docs/adr/0003-cli-and-operator-entry.md).
  */
 export const run: Command = async (args, io) => {
   let config: OperatorConfig;

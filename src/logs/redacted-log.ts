@@ -5,8 +5,8 @@ import { DEFAULT_EXTRACT_OPTIONS, type Extraction, type ExtractOptions } from '.
 
 /**
  * One log streamed once into what may leave the process: the cache keys it names are collected from the whole
- * stream, the lines that explain the failure extracted, and both redacted. Shared by the CLI and operator path
- * (src/analysis/analyze-log.ts) and the action's (src/report/job-analysis.ts), so neither can skip a step.
+ * stream, the lines that explain the failure extracted, and both redacted. The pipeline's one way in for a log
+ * (src/analysis/pipeline.ts, used by the CLI and the action), so neither can skip a step.
  */
 
 export interface RedactedLog {
