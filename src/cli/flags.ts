@@ -42,6 +42,12 @@ export function parseCategory(value: string): Category {
   return value as Category;
 }
 
+/** A flag whose value is one of a fixed list (`--format table|json|csv`). */
+export function parseChoice<T extends string>(value: string, choices: readonly T[], flag: string): T {
+  if (!(choices as readonly string[]).includes(value)) throw new InputError(`Invalid ${flag} '${value}'. Expected one of: ${choices.join(', ')}.`);
+  return value as T;
+}
+
 export function parsePositiveInteger(value: string, flag: string, max: number): number {
   const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number) || number < 1 || number > max) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.ts';
-import { describeFailure, withCliStore, parseCategory, parsePositiveInteger, parseRepository } from '../flags.ts';
+import { describeFailure, withCliStore, parseCategory, parseChoice, parsePositiveInteger, parseRepository } from '../flags.ts';
 import type { AuditEntry, AuditFilters, Page } from '../../store/types.ts';
 import { parseTimeBound } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
@@ -75,12 +75,9 @@ export const run: Command = async (args, io) => {
     if (filters.since && filters.until && filters.since >= filters.until) {
       throw new InputError(`--since (${filters.since.toISOString()}) must be before --until (${filters.until.toISOString()}).`);
     }
-    if (!(FORMATS as readonly string[]).includes(values.format)) {
-      throw new InputError(`Invalid --format '${values.format}'. Expected one of: ${FORMATS.join(', ')}.`);
-    }
     options = {
       filters,
-      format: values.format as Format,
+      format: parseChoice(values.format, FORMATS, '--format'),
       limit: parsePositiveInteger(values.limit, '--limit', 1000),
       ...(values.cursor !== undefined && { cursor: values.cursor }),
       ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),

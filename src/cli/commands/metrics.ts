@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { InputError } from '../../errors.ts';
-import { describeFailure, withCliStore, parseRepository } from '../flags.ts';
+import { describeFailure, withCliStore, parseChoice, parseRepository } from '../flags.ts';
 import type { DurationStats, Metrics, MetricsFilters } from '../../store/types.ts';
 import { parseTimeBound } from '../duration.ts';
 import { EXIT, type Command } from '../io.ts';
@@ -45,10 +44,7 @@ export const run: Command = async (args, io) => {
       io.stdout.write(HELP);
       return EXIT.ok;
     }
-    if (!(FORMATS as readonly string[]).includes(values.format)) {
-      throw new InputError(`Invalid --format '${values.format}'. Expected one of: ${FORMATS.join(', ')}.`);
-    }
-    format = values.format as (typeof FORMATS)[number];
+    format = parseChoice(values.format, FORMATS, '--format');
     filters = {
       ...(values.since !== undefined && { since: parseTimeBound(values.since, io.now(), '--since') }),
       ...(values.repo !== undefined && { repository: parseRepository(values.repo) }),
