@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { CATEGORIES, REMEDIATION_ACTIONS } from '../../src/analysis/taxonomy.ts';
-import { RemediationPolicy } from '../../src/api/remediation-policy.ts';
+import type { RemediationPolicy } from '../../src/api/remediation-policy.ts';
 import { gate, type GateDecision, type GateInput } from '../../src/policy/gate.ts';
+import { policyArb, risk } from '../support/policy-arbitrary.ts';
 
 const SEVERITY: Record<GateDecision, number> = { auto: 0, approval: 1, blocked: 2 };
 
-const risk = fc.integer({ min: 0, max: 100 });
 const path = fc.constantFrom(
   'src/cart.ts',
   './lib/util.js',
@@ -19,33 +19,6 @@ const path = fc.constantFrom(
   '/usr/lib/node/x.js',
   'charts/web/values.yaml',
 );
-
-/** Policies as a user could write them (parsed with the schema, so threshold <= ceiling holds). */
-const policyArb = fc
-  .record({
-    threshold: risk,
-    ceilingGap: fc.integer({ min: 0, max: 100 }),
-    protected: fc.boolean(),
-    suspend: fc.boolean(),
-    allowedActions: fc.subarray([...REMEDIATION_ACTIONS]),
-    applicationCodePaths: fc.option(fc.subarray(['src/**', 'lib/**', 'app/**', 'internal/**']), { nil: undefined }),
-  })
-  .map((p) =>
-    RemediationPolicy.parse({
-      apiVersion: 'ci-remediator.dev/v1alpha1',
-      kind: 'RemediationPolicy',
-      metadata: { name: 'p' },
-      spec: {
-        repositories: ['*/*'],
-        riskThreshold: p.threshold,
-        riskCeiling: Math.min(100, p.threshold + p.ceilingGap),
-        protected: p.protected,
-        suspend: p.suspend,
-        allowedActions: p.allowedActions,
-        ...(p.applicationCodePaths === undefined ? {} : { applicationCodePaths: p.applicationCodePaths }),
-      },
-    }),
-  );
 
 const analysisArb = fc.record({
   category: fc.constantFrom(...CATEGORIES),
