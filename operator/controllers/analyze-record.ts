@@ -37,7 +37,8 @@ export async function analyzeRecord(spec: FailureRecordSpec, now: Date, history?
     now,
   });
   const { verdict } = result;
-  const cacheKeys = evidence.flatMap((job, i) => (CATALOG[result.jobs[i]!.proposedRemediation.action].clearsCaches ? job.cacheKeys : []));
+  // The keys as the record carries them: proposal() must see a key the redactor changes or drops, to give no prefix.
+  const cacheKeys = spec.failedJobs.flatMap((job, i) => (CATALOG[result.jobs[i]!.proposedRemediation.action].clearsCaches ? (job.cacheKeys ?? []) : []));
   return {
     analyzer: verdict.analyzer,
     rules: rulesFloorOf(result.rules),
