@@ -42,4 +42,9 @@ describe('the ci-remediator command', () => {
     expect(result.category).toBe('network_error');
     expect(result.keyLine).toEqual({ line: 2, text: 'npm error code ETIMEDOUT' });
   }, 120_000);
+
+  it('runs the operator command from the same binary, which hands it in from its own bundle', async () => {
+    const { stdout } = await ciRemediator(['operator', '--help']);
+    expect(stdout).toContain('Usage: ci-remediator operator [options]');
+  });
 });

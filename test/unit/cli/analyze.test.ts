@@ -232,3 +232,11 @@ describe('ci-remediator analyze on bad input', () => {
     expect((await runCli(['frobnicate'])).stderr).toContain("unknown command 'frobnicate'");
   });
 });
+
+describe('ci-remediator operator without the binary', () => {
+  it('says where the command is: src/ does not carry the operator', async () => {
+    const run = await runCli(['operator', '--help']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the operator command is not in this build; run bin/ci-remediator.js');
+  });
+});
