@@ -1,4 +1,4 @@
-import type { Extraction } from '../logs/types.ts';
+import { STEP_SIGNAL_KIND, type Extraction } from '../logs/types.ts';
 import { extractComponents } from './components.ts';
 import { computeFingerprint } from './fingerprint.ts';
 import { CATEGORY_PROFILES, SIGNATURES, type Signature } from './signatures.ts';
@@ -36,6 +36,12 @@ const KEY_LINE_WEIGHT = 3;
 const TOP_SIGNAL_WEIGHT = 1.5;
 const SIGNAL_WEIGHT = 1.2;
 const EXCERPT_WEIGHT = 0.6;
+/**
+ * The `Run …` line that started the key line's step (a `step` signal from the extractor): context, not
+ * evidence of its own. Rules written for step lines are weak (0.5), so the step tips a close call or names
+ * a failure nothing else names, and never outweighs a specific line.
+ */
+const STEP_WEIGHT = 1;
 /** Bounds the work on adversarial extractions: the extractor's defaults are far below these. */
 const MAX_LINES = 400;
 const MAX_LINE_LENGTH = 2000;
@@ -47,6 +53,8 @@ const MAX_LINE_LENGTH = 2000;
 const MIN_CATEGORY_SCORE = 0.45;
 /** A cause overrides a symptom only on more than passing evidence: a signal line, or several excerpt lines. */
 const MIN_CAUSE_SCORE = 0.9;
+/** A rule that explains another category's evidence wins when its score reaches this share of that category's. */
+const EXPLAINS_RATIO = 0.3;
 /** A GitHub job conclusion counts like a specific rule matching the key line. */
 const CONCLUSION_SCORE = 3;
 
@@ -126,7 +134,13 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   const best = ranked.find((r) => r.category !== 'unknown');
   if (best !== undefined && best.score >= MIN_CATEGORY_SCORE) category = best.category;
 
-  for (const { cause, over, ratio } of CAUSE_OVER_SYMPTOM) {
+  const explaining = explainingHit(hits, category, scores.get(category) ?? 0);
+  if (explaining !== undefined) {
+    notes.push(`${explaining.signature.id} names the cause of the ${category} evidence, so ${explaining.signature.category} wins.`);
+    category = explaining.signature.category;
+  }
+
+  for (const { cause, over, ratio } of explaining === undefined ? CAUSE_OVER_SYMPTOM : []) {
     const causeScore = scores.get(cause) ?? 0;
     const winnerScore = scores.get(category) ?? 0;
     if (cause !== category && over.includes(category) && causeScore >= MIN_CAUSE_SCORE && causeScore >= ratio * winnerScore) {
@@ -222,9 +236,12 @@ function collectLines(extraction: Extraction): ScoredLine[] {
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);
-  extraction.signals.forEach((signal, rank) => {
-    if (signal.text.trim() !== '') add(signal.line, signal.text, rank < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
-  });
+  let rank = 0;
+  for (const signal of extraction.signals) {
+    if (signal.text.trim() === '') continue;
+    if (signal.kind === STEP_SIGNAL_KIND) add(signal.line, signal.text, STEP_WEIGHT, false);
+    else add(signal.line, signal.text, rank++ < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
+  }
   for (const excerpt of extraction.excerpts) {
     excerpt.text.split('\n').forEach((text, i) => {
       if (text.trim() !== '') add(excerpt.startLine + i, text, EXCERPT_WEIGHT, false);
@@ -281,6 +298,17 @@ function rankCategories(scores: ReadonlyMap<Category, number>): Array<{ category
   return [...scores.entries()]
     .map(([category, score]) => ({ category, score }))
     .sort((a, b) => b.score - a.score || CATEGORIES.indexOf(a.category) - CATEGORIES.indexOf(b.category));
+}
+
+/** The strongest rule that says it explains `category`'s evidence and matched more than in passing. */
+function explainingHit(hits: readonly RuleHit[], category: Category, categoryScore: number): RuleHit | undefined {
+  let best: RuleHit | undefined;
+  for (const hit of hits) {
+    if (hit.signature.explains?.includes(category) !== true) continue;
+    if (hit.score < MIN_CAUSE_SCORE || hit.score < EXPLAINS_RATIO * categoryScore) continue;
+    if (best === undefined || hit.score > best.score) best = hit;
+  }
+  return best;
 }
 
 function bestHit(hits: readonly RuleHit[], category: Category): RuleHit | undefined {

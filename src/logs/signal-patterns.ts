@@ -44,6 +44,9 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   'undefined|unexpected|invalid|missing|broken',
   'rate[ _.-]?limit|toomanyrequests',
   'went wrong',
+  // Refusals and findings that carry no error word: a token without permission, a scanner's findings, a mirror
+  // mid-sync (`gh: Resource not accessible by integration (HTTP 403)`, `WRN leaks found: 3`, `Hash Sum mismatch`).
+  "not accessible|forbidden|unauthori[sz]ed|leaks|mismatch|(doesn't|doesn\u2019t|does not|don't|do not) exist",
   'violation|offen[cs]e|problems? ',
   'reformat',
   LS + 'diff --git |^--- a/',
@@ -57,7 +60,7 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
 ]);
 
 /** Lines that are not evidence but tell where a step starts; they must reach the scorer too. */
-export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])']);
+export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])', '^Run [^ ]']);
 
 /**
  * Everything the extractor lets through to normalization and scoring: the signals and the step starts. The
@@ -112,6 +115,8 @@ const RULES: readonly Rule[] = [
   { pattern: /has exceeded the maximum execution time|no output has been received in the last|the job exceeded the maximum time limit/i, score: 95, kind: 'timeout' },
   { pattern: /the runner has received a shutdown signal|lost communication with the server|the operation was canceled/i, score: 70, kind: 'cancelled' },
   { pattern: /toomanyrequests|rate limit exceeded|you have reached your pull rate limit|429 too many requests/i, score: 85, kind: 'rate-limit' },
+  // Refusals and findings that name the failure without an error word, or whose error word is only a log level.
+  { pattern: /resource not accessible by|\bleaks found: [1-9]|\bleaks detected\b|encountered leaks|hash sum mismatch|\bi\/o timeout\b|\b40[13] (?:unauthorized|forbidden)\b|\(HTTP 40[13]\)/i, score: 85, kind: 'refusal' },
   // Exit codes mark the failing step; the cause is usually above them.
   { pattern: /^the command ".*" exited with [1-9]\d*\.?$/i, score: 30, kind: 'exit-code', effect: 'failed' },
   { pattern: /^the command ".*" exited with 0\.?$/i, score: 0, kind: 'exit-code', effect: 'passed' },
@@ -171,7 +176,7 @@ const RULES: readonly Rule[] = [
   { pattern: /(?<![\w/.-])(?:error|errors)(?![\w/-])(?!\.\w)/i, score: 50, kind: 'error' },
   { pattern: /\b(?:failed|failure|failing)\b/i, score: 45, kind: 'failure' },
   { pattern: /\bexception\b|\baborted?\b|\bcrash(?:ed)?\b/i, score: 45, kind: 'error' },
-  { pattern: /\bcannot\b|\bcan't\b|could not|couldn't|unable to|not found|not defined|no such/i, score: 40, kind: 'error' },
+  { pattern: /\bcannot\b|\bcan't\b|could not|couldn't|unable to|not found|not defined|no such|\b(?:doesn't|doesn\u2019t|does not|don't|do not) exist\b/i, score: 40, kind: 'error' },
   { pattern: /\b(?:undefined|unexpected|invalid|missing|broken|denied|refused)\b|\bnot ok\b/i, score: 30, kind: 'error' },
 ];
 
