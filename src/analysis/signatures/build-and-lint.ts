@@ -37,16 +37,6 @@ export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
     exampleSource: 'xcodebuild',
     nearMiss: ['** BUILD SUCCEEDED **', '** TEST FAILED **'],
   }),
-  rule('compilation_error', {
-    id: 'compile.tsc.code',
-    patterns: [/^\S+\.(?:ts|tsx|mts|cts|vue)\(\d+,\d+\): error TS\d+: /, /^\S+\.(?:ts|tsx|mts|cts|vue):\d+:\d+ - error TS\d+: /, /^Found \d+ errors? in \d+ files?\.$/],
-    weight: 0.95,
-    description: 'The TypeScript compiler (tsc, vue-tsc) reported type errors.',
-    tool: 'tsc',
-    example: "src/api/client.ts(14,7): error TS2322: Type 'string' is not assignable to type 'number'.",
-    exampleSource: 'tsc',
-    nearMiss: ["src/api/client.ts(14,7): warning: unused variable 'x'"],
-  }),
 
   // ---------------------------------------------------------------- linters and formatters
   rule('lint_error', {
@@ -121,5 +111,58 @@ export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
     example: 'level=error msg="Timeout exceeded: try increasing it by passing --timeout option"',
     exampleSource: 'golangci-lint',
     nearMiss: ['level=info msg="[runner] linters took 1m2s"'],
+  }),
+
+  // ---------------------------------------------------------------- more compilers and build drivers
+  rule('compilation_error', {
+    id: 'compile.msvc.error',
+    patterns: [/\(\d+\): (?:fatal )?error C\d{4}: /, /\b(?:fatal )?error LNK\d{4}: /, /: error MSB\d{4}: /],
+    weight: 0.95,
+    description: 'MSVC (cl.exe, link.exe) or MSBuild reported an error.',
+    tool: 'msvc',
+    example: "D:\\a\\app\\app\\src\\main.cpp(42): error C2065: 'count': undeclared identifier",
+    exampleSource: 'MSVC cl.exe',
+    nearMiss: ["D:\\a\\app\\app\\src\\main.cpp(42): warning C4996: 'strcpy': This function or variable may be unsafe."],
+  }),
+  rule('compilation_error', {
+    id: 'compile.jvm.task-failed',
+    patterns: [/^> Task :\S*:?compile\w+ FAILED$/, /^Execution failed for task '[^']*:compile\w*'\.$/, /\bCompilation failed; see the compiler error output for details\b/, /^\[ERROR\] COMPILATION ERROR :?\s*$/, /\bFailed to execute goal org\.apache\.maven\.plugins:maven-compiler-plugin\b/],
+    weight: 0.9,
+    description: 'Gradle or Maven stopped because a compile task failed.',
+    tool: 'gradle',
+    example: '> Task :app:compileDebugJavaWithJavac FAILED',
+    exampleSource: 'gradle',
+    nearMiss: ['> Task :app:compileDebugJavaWithJavac UP-TO-DATE', '> Task :app:test FAILED'],
+  }),
+
+  // ---------------------------------------------------------------- more linters
+  rule('lint_error', {
+    id: 'lint.pre-commit.hook-failed',
+    patterns: [/^- hook id: [\w-]+$/, /^- files were modified by this hook$/, /^[\w .,'()/-]+\.{3,}Failed$/],
+    weight: 0.9,
+    description: 'A pre-commit hook failed or rewrote files.',
+    tool: 'pre-commit',
+    example: 'trim trailing whitespace.................................................Failed',
+    exampleSource: 'pre-commit run --all-files',
+    nearMiss: ['trim trailing whitespace.................................................Passed'],
+  }),
+  rule('lint_error', {
+    id: 'lint.lintrunner',
+    patterns: [/^>>> Lint for \S+:$/, /^\s*(?:Error|Warning) \([A-Z][A-Z0-9_-]+\) [\w-]+/],
+    weight: 0.9,
+    description: 'lintrunner reported lint messages.',
+    tool: 'lintrunner',
+    example: '  Error (FLAKE8) F401',
+    exampleSource: 'lintrunner',
+    nearMiss: ['ok No lint issues.'],
+  }),
+  rule('lint_error', {
+    id: 'lint.misc-linters',
+    patterns: [/^\S+:\d+ DL\d{4} (?:error|warning|info|style): /, /^ERROR: \S+ Imports are incorrectly sorted and\/or formatted\.$/, /^\s*\d+:\d+\s+error\s+.+\s\([\w-]+\)$/, /\b[1-9]\d* (?:files? )?(?:would be reformatted|need(?:s)? formatting)\b/],
+    weight: 0.9,
+    description: 'hadolint, isort, yamllint or a formatter in check mode reported problems.',
+    example: 'Dockerfile:7 DL3008 warning: Pin versions in apt get install. Instead of `apt-get install <package>` use `apt-get install <package>=<version>`',
+    exampleSource: 'hadolint',
+    nearMiss: ['All done! ✨ 🍰 ✨ 12 files left unchanged.'],
   }),
 ];
