@@ -53,6 +53,22 @@ const MAX_LINE_LENGTH = 2000;
 const MIN_CATEGORY_SCORE = 0.45;
 /** A cause overrides a symptom only on more than passing evidence: a signal line, or several excerpt lines. */
 const MIN_CAUSE_SCORE = 0.9;
+/**
+ * The extractor's kind of the key line, for a key line no rule matched. Only kinds whose shape is specific to a
+ * kind of tool are listed: an `error`, `exception` or `exit-code` line could come from anything.
+ */
+const SHAPE_CATEGORIES: Readonly<Record<string, Category>> = {
+  'test-failure': 'test_failure',
+  assertion: 'test_failure',
+  'failure-header': 'test_failure',
+  compiler: 'compilation_error',
+  'package-manager': 'dependency_error',
+  timeout: 'timeout',
+  'rate-limit': 'network_error',
+};
+/** What a shape alone scores: enough to be chosen, well below any rule on the key line, so confidence stays low. */
+const SHAPE_SCORE = 0.5;
+
 /** A rule that explains another category's evidence wins when its score reaches this share of that category's. */
 const EXPLAINS_RATIO = 0.3;
 /** A GitHub job conclusion counts like a specific rule matching the key line. */
@@ -114,7 +130,7 @@ interface RuleHit {
 
 /** Analyzes one failed job with the rules catalog. Pure and deterministic. */
 export function analyzeWithRules(input: RulesInput): Analysis {
-  const lines = collectLines(input.extraction);
+  const lines = collectLines(input.extraction, input.failedStep);
   const hits = matchRules(lines);
   const scores = scoreCategories(hits);
   const notes: string[] = [];
@@ -133,6 +149,20 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   let category: Category = 'unknown';
   const best = ranked.find((r) => r.category !== 'unknown');
   if (best !== undefined && best.score >= MIN_CATEGORY_SCORE) category = best.category;
+
+  // No rule knows the key line, but the extractor saw its shape (`path:12:5: message` is a compiler or linter,
+  // `1) it does x:` a test runner): a weak answer with low confidence beats `unknown` for whoever triages it.
+  let byShape: Category | undefined;
+  if (category === 'unknown') {
+    const keyLine = input.extraction.keyLine;
+    const kind = keyLine === null ? undefined : input.extraction.signals.find((s) => s.line === keyLine.line)?.kind;
+    byShape = kind === undefined ? undefined : SHAPE_CATEGORIES[kind];
+    if (byShape !== undefined) {
+      scores.set(byShape, Math.max(scores.get(byShape) ?? 0, SHAPE_SCORE));
+      notes.push(`No rule matched the key line; its shape (${kind}) suggests ${byShape}.`);
+      category = byShape;
+    }
+  }
 
   const explaining = explainingHit(hits, category, scores.get(category) ?? 0);
   if (explaining !== undefined) {
@@ -220,8 +250,12 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   return analysis;
 }
 
-/** Key line, signals and excerpt lines, merged by line number (a line keeps its most important role). */
-function collectLines(extraction: Extraction): ScoredLine[] {
+/**
+ * Key line, signals and excerpt lines, merged by line number (a line keeps its most important role). The
+ * failing step's name, when the caller knows it, joins as a context line `Step: <name>` numbered 0 (a line no
+ * log has), so step rules can read it like a `Run …` line.
+ */
+function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[] {
   const byLine = new Map<number, ScoredLine>();
   let order = 0;
   const add = (line: number, text: string, weight: number, isKey: boolean): void => {
@@ -247,6 +281,9 @@ function collectLines(extraction: Extraction): ScoredLine[] {
       if (text.trim() !== '') add(excerpt.startLine + i, text, EXCERPT_WEIGHT, false);
     });
   }
+  // A step name is context for what the log shows; with no log line at all it would be a guess.
+  const stepName = failedStep?.trim();
+  if (stepName && byLine.size > 0) add(0, `Step: ${stepName}`, STEP_WEIGHT, false);
   return [...byLine.values()];
 }
 

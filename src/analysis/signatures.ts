@@ -4,6 +4,7 @@ import { PACKAGE_SIGNATURES } from './signatures/packages.ts';
 import { BUILD_AND_LINT_SIGNATURES } from './signatures/build-and-lint.ts';
 import { TEST_SIGNATURES } from './signatures/tests.ts';
 import { DEPLOY_AND_SECURITY_SIGNATURES } from './signatures/deploy-and-security.ts';
+import { VOCABULARY_SIGNATURES } from './signatures/vocabulary.ts';
 
 export { CATEGORY_PROFILES, type CategoryProfile, type Signature } from './signatures/rule.ts';
 
@@ -18,7 +19,8 @@ export { CATEGORY_PROFILES, type CategoryProfile, type Signature } from './signa
  * - signatures/build-and-lint.ts: compilers, build drivers, linters and formatters;
  * - signatures/tests.ts: test runners' failures and summaries;
  * - signatures/deploy-and-security.ts: deploys, publishing and security scanners;
- * - this file: the first catalog, grown on the LogChunks (Travis CI) logs, across all of the above.
+ * - this file: the first catalog, grown on the LogChunks (Travis CI) logs, across all of the above;
+ * - signatures/vocabulary.ts: weak last-resort rules, the words any tool uses and the kind of step that failed.
  */
 const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- cancelled
@@ -1270,7 +1272,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
 ];
 
-/** Every rule, the ecosystem files first; the catch-all exit-code rule of the core catalog comes last. */
+/** Every rule: the ecosystem files, the core catalog, then the weak vocabulary (order only breaks exact ties). */
 export const SIGNATURES: readonly Signature[] = Object.freeze([
   ...GITHUB_ACTIONS_SIGNATURES,
   ...PACKAGE_SIGNATURES,
@@ -1278,6 +1280,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
   ...TEST_SIGNATURES,
   ...DEPLOY_AND_SECURITY_SIGNATURES,
   ...CORE_SIGNATURES,
+  ...VOCABULARY_SIGNATURES,
 ]);
 
 /** Ids of every rule, in catalog order. */
