@@ -49,8 +49,8 @@ const PREAMBLE_FACTOR = 0.5;
  */
 const KEY_DETAIL = { before: 8, after: 10 };
 const KEY_TRAILER = { before: 10, after: 2 };
-const OTHER_DETAIL = { before: 3, after: 5 };
-const OTHER_TRAILER = { before: 7, after: 1 };
+const OTHER_DETAIL = { before: 2, after: 5 };
+const OTHER_TRAILER = { before: 4, after: 1 };
 const TRAILER_KINDS = new Set(['exit-code', 'test-summary']);
 /** A heading such as `2 failing` or `=== FAILURES ===` announces details below it: its window looks ahead only. */
 const KEY_HEADER = { before: 1, after: 12 };
@@ -58,7 +58,7 @@ const OTHER_HEADER = { before: 1, after: 7 };
 const HEADER_KINDS = new Set(['failure-header']);
 const MAX_WINDOWS = 7;
 /** A candidate this much weaker than the key line adds noise, not explanation. */
-const MIN_RELATIVE_SCORE = 0.5;
+const MIN_RELATIVE_SCORE = 0.65;
 
 interface Step {
   line: number;

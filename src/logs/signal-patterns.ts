@@ -49,6 +49,7 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   "not accessible|forbidden|unauthori[sz]ed|leaks|mismatch|(doesn't|doesn\u2019t|does not|don't|do not) exist",
   'violation|offen[cs]e|problems? ',
   'reformat',
+  'issues :-\\(',
   LS + 'diff --git |^--- a/',
   'no output has been received',
   LS + ' *[0-9]+\\) ',
@@ -133,6 +134,8 @@ const RULES: readonly Rule[] = [
   // A heading that opens the runner's report of the failing tests (mocha's `2 failing`, pytest's `=== FAILURES ===`,
   // rspec's `Failures:`): the details follow it, so its window looks ahead.
   { pattern: /^[\s=*#_-]*(?:[1-9]\d* failing|(?:test )?failures|failed tests?(?: summary)?|failing tests|summary of (?:all )?failing tests)[\s=*#_:-]*$/i, score: 80, kind: 'failure-header' },
+  // awesome_bot's banner before its list of broken links.
+  { pattern: /^Issues :-\($/, score: 80, kind: 'failure-header' },
   { pattern: /\b(?:build|tests?|suites?|job|run|task)\s+(?:FAILED|failed)\b/i, score: 55, kind: 'test-summary' },
   // Means `\S.*(?:\s|:|\.{3})(?:FAIL…)…$`, but that form backtracks quadratically on long lines that do not match;
   // only the last non-space before the separator matters, so only spaces that `.` accepts may come between.
@@ -147,6 +150,8 @@ const RULES: readonly Rule[] = [
   { pattern: /^\s*(?:tests?|specs?|examples?)\b.*\b[1-9]\d* (?:failed|failures?|failing|errors?)\b|\b[1-9]\d* (?:failed|failing|failures?|errors?|problems?|broken)\b|\(\d+\) errors?\b|^FAILURES!|^\s*failures?:\s*$|failing due to -werror|one or more tests failed/i, score: 55, kind: 'test-summary' },
   { pattern: /^E {2,}\S/, score: 60, kind: 'assertion' },
   // Package managers and dependency resolution say what they could not get; compilers reuse some words.
+  // A build that says it could not compile, in any tool's words (ts-node's `⨯ Unable to compile TypeScript`).
+  { pattern: /\b(?:unable to compile|failed to compile|compilation (?:failed|error))\b/i, score: 80, kind: 'compiler' },
   { pattern: /^\s*\[ERROR\]|^FAILURE: |^\* What went wrong|^BUILD FAILED|could not (?:resolve|find|transfer|download|fetch|get|connect|install|open|read|load)|packagesnotfounderror|no matching distribution|unable to locate package|could not find a version|failed to (?:download|fetch|resolve|install|build|compile|load|connect|run|open|read|start|execute|create|find|parse)/i, score: 70, kind: 'package-manager' },
   // Compilers and linters, in the `path:line[:col]: severity: message` shape most of them share.
   { pattern: /^\S+:\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\]| [A-Z]{2,}\d+|:? [A-Z]+\d{3,})\b|^\S+\(\d+,\d+\): error\b|\berror: (?:cannot|could not|undefined|expected|use of|no member|unknown|unresolved|mismatched|type)/i, score: 90, kind: 'compiler' },
