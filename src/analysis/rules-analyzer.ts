@@ -81,14 +81,22 @@ const CONCLUSION_SCORE = 3;
  * own score reaches `ratio` of the symptom's. Causes are tried in this order. Security findings are never
  * overridden: a scanner result must reach a person even if the network was flaky during the scan.
  */
-const CAUSE_OVER_SYMPTOM: ReadonlyArray<{ cause: Category; over: readonly Category[]; ratio: number }> = [
+const CAUSE_OVER_SYMPTOM: ReadonlyArray<{
+  cause: Category;
+  over: readonly Category[];
+  ratio: number;
+  /** Symptoms the cause does not override when their summary counts more failures than the cause has lines. */
+  unlessOutnumbered?: readonly Category[];
+}> = [
   {
     cause: 'infrastructure_error',
     over: ['test_failure', 'compilation_error', 'dependency_error', 'network_error', 'timeout', 'cancelled', 'deployment_error', 'unknown'],
     // Runner-level messages (shutdown signal, lost communication, full disk) are never incidental noise.
     ratio: 0.2,
   },
-  { cause: 'network_error', over: ['test_failure', 'dependency_error', 'deployment_error', 'timeout', 'unknown'], ratio: 0.35 },
+  // A network error inside one test explains that test, not a suite whose summary counts more failing tests
+  // than there are network errors (`unlessOutnumbered`).
+  { cause: 'network_error', over: ['test_failure', 'dependency_error', 'deployment_error', 'timeout', 'unknown'], ratio: 0.35, unlessOutnumbered: ['test_failure'] },
   // A job that hit its time limit ends with "The operation was canceled": the timeout is the cause.
   { cause: 'timeout', over: ['cancelled', 'unknown'], ratio: 0.3 },
   // A port collision or a runner-reported flake explains the failing test that follows it.
@@ -170,9 +178,10 @@ export function analyzeWithRules(input: RulesInput): Analysis {
     category = explaining.signature.category;
   }
 
-  for (const { cause, over, ratio } of explaining === undefined ? CAUSE_OVER_SYMPTOM : []) {
+  for (const { cause, over, ratio, unlessOutnumbered } of explaining === undefined ? CAUSE_OVER_SYMPTOM : []) {
     const causeScore = scores.get(cause) ?? 0;
     const winnerScore = scores.get(category) ?? 0;
+    if (unlessOutnumbered?.includes(category) && (failuresCounted(hits, category) ?? 0) > linesOf(hits, cause)) continue;
     if (cause !== category && over.includes(category) && causeScore >= MIN_CAUSE_SCORE && causeScore >= ratio * winnerScore) {
       notes.push(`${cause} (score ${fmt(causeScore)}) explains the ${category} evidence (score ${fmt(winnerScore)}), so the cause wins.`);
       category = cause;
@@ -336,6 +345,28 @@ function rankCategories(scores: ReadonlyMap<Category, number>): Array<{ category
     .map(([category, score]) => ({ category, score }))
     .sort((a, b) => b.score - a.score || CATEGORIES.indexOf(a.category) - CATEGORIES.indexOf(b.category));
 }
+
+/** How many distinct lines rules of this category matched. */
+function linesOf(hits: readonly RuleHit[], category: Category): number {
+  const lines = new Set<number>();
+  for (const hit of hits) if (hit.signature.category === category) for (const m of hit.lines) lines.add(m.line.line);
+  return lines.size;
+}
+
+/** The largest failure count a summary line of this category states (`Tests: 3 failed`, `2 failing`), if any. */
+function failuresCounted(hits: readonly RuleHit[], category: Category): number | undefined {
+  let most: number | undefined;
+  for (const hit of hits) {
+    if (hit.signature.category !== category) continue;
+    for (const m of hit.lines) {
+      const count = FAILURE_COUNT.exec(m.line.text);
+      if (count) most = Math.max(most ?? 0, Number(count[1]));
+    }
+  }
+  return most;
+}
+
+const FAILURE_COUNT = /\b([1-9]\d*) (?:failed|failing|failures?)\b/;
 
 /** The strongest rule that says it explains `category`'s evidence and matched more than in passing. */
 function explainingHit(hits: readonly RuleHit[], category: Category, categoryScore: number): RuleHit | undefined {
