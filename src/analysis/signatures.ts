@@ -1,4 +1,4 @@
-import { CATEGORY_PROFILES, CACHE_CORRUPT, CANCELLED_RATIONALE, DEPLOY, SECURITY, TEST_TIMEOUT, rule, type Signature } from './signatures/rule.ts';
+import { CACHE_CORRUPT, CANCELLED_RATIONALE, DEPLOY, SECURITY, TEST_TIMEOUT, rule, type Signature } from './signatures/rule.ts';
 import { GITHUB_ACTIONS_SIGNATURES } from './signatures/github-actions.ts';
 import { PACKAGE_SIGNATURES } from './signatures/packages.ts';
 import { BUILD_AND_LINT_SIGNATURES } from './signatures/build-and-lint.ts';

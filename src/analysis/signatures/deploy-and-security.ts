@@ -138,7 +138,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.remote.ssh',
-    patterns: [/\bssh: handshake failed: ssh: unable to authenticate\b/, /\bdial tcp [\d.:\[\]a-f]*: connect: (?:connection refused|no route to host)\b/, /\bProcess exited with status \d+ from signal\b/],
+    patterns: [/\bssh: handshake failed: ssh: unable to authenticate\b/, /\bdial tcp [\d.:[\]a-f]*: connect: (?:connection refused|no route to host)\b/, /\bProcess exited with status \d+ from signal\b/],
     weight: 0.85,
     rationale: DEPLOY,
     description: 'An SSH deploy could not log in to or reach the target host.',
