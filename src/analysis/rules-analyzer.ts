@@ -66,6 +66,20 @@ const SHAPE_CATEGORIES: Readonly<Record<string, Category>> = {
   timeout: 'timeout',
   'rate-limit': 'network_error',
 };
+/** How many of the strongest signals the shape fallback reads. */
+const SHAPE_SIGNALS = 3;
+
+function bestShape(extraction: Extraction): { category: Category; kind: string; line: number } | undefined {
+  const ranked = extraction.signals.filter((s) => s.kind !== STEP_SIGNAL_KIND).slice(0, SHAPE_SIGNALS);
+  const key = extraction.keyLine;
+  const keySignal = key === null ? undefined : ranked.find((s) => s.line === key.line);
+  for (const signal of keySignal === undefined ? ranked : [keySignal, ...ranked]) {
+    const category = SHAPE_CATEGORIES[signal.kind];
+    if (category !== undefined) return { category, kind: signal.kind, line: signal.line };
+  }
+  return undefined;
+}
+
 /** What a shape alone scores: enough to be chosen, well below any rule on the key line, so confidence stays low. */
 const SHAPE_SCORE = 0.5;
 
@@ -158,17 +172,16 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   const best = ranked.find((r) => r.category !== 'unknown');
   if (best !== undefined && best.score >= MIN_CATEGORY_SCORE) category = best.category;
 
-  // No rule knows the key line, but the extractor saw its shape (`path:12:5: message` is a compiler or linter,
-  // `1) it does x:` a test runner): a weak answer with low confidence beats `unknown` for whoever triages it.
-  let byShape: Category | undefined;
+  // No rule knows the failure, but the extractor saw the shape of its best lines (`path:12:5: message` is a
+  // compiler or linter, `1) it does x:` a test runner): a weak answer with low confidence beats `unknown` for
+  // whoever triages it. The key line's shape first, then the next strongest signals' (the key line is often
+  // only the exit code).
   if (category === 'unknown') {
-    const keyLine = input.extraction.keyLine;
-    const kind = keyLine === null ? undefined : input.extraction.signals.find((s) => s.line === keyLine.line)?.kind;
-    byShape = kind === undefined ? undefined : SHAPE_CATEGORIES[kind];
-    if (byShape !== undefined) {
-      scores.set(byShape, Math.max(scores.get(byShape) ?? 0, SHAPE_SCORE));
-      notes.push(`No rule matched the key line; its shape (${kind}) suggests ${byShape}.`);
-      category = byShape;
+    const shaped = bestShape(input.extraction);
+    if (shaped !== undefined) {
+      scores.set(shaped.category, Math.max(scores.get(shaped.category) ?? 0, SHAPE_SCORE));
+      notes.push(`No rule matched; the shape of line ${shaped.line} (${shaped.kind}) suggests ${shaped.category}.`);
+      category = shaped.category;
     }
   }
 

@@ -170,4 +170,26 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
     exampleSource: 'semgrep',
     nearMiss: ['Ran 312 rules on 87 files: 0 findings.'],
   }),
+
+  rule('configuration_error', {
+    id: 'config.terraform.invalid',
+    patterns: [/^(?:│ )?Error: (?:Unsupported argument|Invalid reference|Missing required argument|Unsupported attribute|Reference to undeclared (?:resource|input variable|local value)|Invalid value for (?:input )?variable|Unsupported block type|No valid credential sources found)\b/],
+    weight: 0.85,
+    description: 'terraform validate/plan rejected the configuration, or found no credentials.',
+    tool: 'terraform',
+    example: '│ Error: Unsupported argument',
+    exampleSource: 'terraform plan',
+    nearMiss: ['│ Warning: Argument is deprecated'],
+  }),
+  rule('deployment_error', {
+    id: 'deploy.kubernetes.manifest',
+    patterns: [/^error: error validating "[^"]+": error validating data: /, /^error: unable to recognize "[^"]+": no matches for kind\b/, /^Error: (?:template: |parse error at |YAML parse error on )/],
+    weight: 0.85,
+    rationale: DEPLOY,
+    description: 'kubectl or helm refused a manifest or chart (schema validation, unknown kind, template error).',
+    tool: 'kubectl',
+    example: 'error: error validating "k8s/deploy.yaml": error validating data: ValidationError(Deployment.spec): unknown field "replica" in io.k8s.api.apps.v1.DeploymentSpec',
+    exampleSource: 'kubectl apply',
+    nearMiss: ['deployment.apps/web configured'],
+  }),
 ];

@@ -161,6 +161,6 @@ describe('classifying GitHub Actions jobs', () => {
     const analysis = classify(log);
     expect(analysis.category).toBe('compilation_error');
     expect(analysis.confidence).toBeLessThan(0.5);
-    expect(analysis.reasoning).toContain('its shape (compiler)');
+    expect(analysis.reasoning).toMatch(/the shape of line \d+ \(compiler\) suggests compilation_error/);
   });
 });
