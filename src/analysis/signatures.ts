@@ -883,6 +883,8 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.docs.link-check',
+    // A link checker fails on links it cannot reach: their network errors are its findings, not the job's.
+    explains: ['network_error'],
     patterns: [
       /^\s*\d+\. (?:\[L\d+\]\s+)?(?:[1-5]\d\d\s+)?https?:\/\/\S+\s+(?:→|Failed to open TCP connection|Connection timed out|Net::\w+|\S+ \(\w+\))/,
       /\bDetected \d+ broken links?\b/,

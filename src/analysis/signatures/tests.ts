@@ -17,10 +17,10 @@ export const TEST_SIGNATURES: readonly Signature[] = [
   }),
   rule('test_failure', {
     id: 'test.testify.error',
-    patterns: [/^\s*Error Trace:\s+\S+\.go:\d+/, /^\s*Error:\s+(?:Should|Not equal|Received unexpected error|Expected|An error is expected|"[^"]*" does not contain|Elements should be)\b/],
+    patterns: [/^\s*Error Trace:\s+\S+\.go:\d+/, /^\s*Error:\s{2,}(?:Should|Not equal|Received unexpected error|Expected|An error is expected|"[^"]*" does not contain|Elements should be)\b/],
     weight: 0.85,
     description: 'A testify assertion failed in a Go test.',
-    tool: 'go test',
+    tool: 'testify',
     example: '        	Error Trace:	/home/runner/work/app/app/store/store_test.go:88',
     exampleSource: 'github.com/stretchr/testify',
     nearMiss: ['Error: getaddrinfo EAI_AGAIN proxy.golang.org'],
