@@ -47,7 +47,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   rule('configuration_error', {
     id: 'config.aws.credentials',
     explains: ['deployment_error'],
-    patterns: [/\bCould not assume role with OIDC\b/, /\bNot authorized to perform sts:AssumeRoleWithWebIdentity\b/, /\bCredentials could not be loaded, please check your action inputs\b/, /\bThe security token included in the request is invalid\b/],
+    patterns: [/\bCould not assume role with OIDC\b/, /\bNot authorized to perform sts:AssumeRoleWithWebIdentity\b/, /\bCredentials could not be loaded, please check your action inputs\b/, /\bThe security token included in the request is invalid\b/, /\b(?:ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch)\b/],
     weight: 1,
     description: 'configure-aws-credentials could not get credentials (the role trust policy, OIDC provider or secrets are wrong).',
     tool: 'aws-actions/configure-aws-credentials',
@@ -191,5 +191,17 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
     example: 'error: error validating "k8s/deploy.yaml": error validating data: ValidationError(Deployment.spec): unknown field "replica" in io.k8s.api.apps.v1.DeploymentSpec',
     exampleSource: 'kubectl apply',
     nearMiss: ['deployment.apps/web configured'],
+  }),
+
+  rule('deployment_error', {
+    id: 'deploy.kubernetes.pods',
+    patterns: [/\b(?:ImagePullBackOff|ErrImagePull|CrashLoopBackOff|CreateContainerConfigError)\b/, /\bdeployment "[^"]+" exceeded its progress deadline\b/],
+    weight: 0.85,
+    rationale: DEPLOY,
+    description: 'The rollout failed in the cluster: pods cannot pull their image or keep crashing.',
+    tool: 'kubectl',
+    example: 'web-7c9d8f6b5-x2k4q   0/1     ImagePullBackOff   0          3m',
+    exampleSource: 'kubectl get pods',
+    nearMiss: ['web-7c9d8f6b5-x2k4q   1/1     Running   0          3m'],
   }),
 ];

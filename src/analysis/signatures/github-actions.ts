@@ -359,4 +359,23 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
     exampleSource: 'Octokit / actions/github-script',
     nearMiss: ['RequestError [HttpError]: Bad credentials'],
   }),
+
+  rule('configuration_error', {
+    id: 'config.shell.permission-or-arch',
+    patterns: [/^(?:\S+: )*(?:\.\/)?[\w./-]+: Permission denied$/, /\bEACCES: permission denied, (?:open|mkdir|scandir|access) '[^']+'/, /\bexec format error\b/, /\bno matching manifest for [\w/]+ in the manifest list entries\b/, /\berror: linker `\w+` not found\b/, /\bMicrosoft Visual C\+\+ [\d.]+ or greater is required\b/],
+    weight: 0.75,
+    description: 'A file is not executable or writable, a binary or image is for another architecture, or a build tool is missing.',
+    example: "npm error Error: EACCES: permission denied, mkdir '/usr/local/lib/node_modules/pnpm'",
+    exampleSource: 'npm install -g on a self-hosted runner',
+    nearMiss: ['chmod +x ./gradlew'],
+  }),
+  rule('cancelled', {
+    id: 'cancelled.process.sigterm-exit',
+    patterns: [/\bProcess completed with exit code 143\b/, /\bexited with (?:code|signal) (?:143|SIGTERM)\b/],
+    weight: 0.6,
+    description: 'The step was stopped with SIGTERM (exit 143): the job was cancelled or reached its time limit.',
+    example: '##[error]Process completed with exit code 143.',
+    exampleSource: 'GitHub Actions runner',
+    nearMiss: ['##[error]Process completed with exit code 1.'],
+  }),
 ];

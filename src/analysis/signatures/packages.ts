@@ -305,4 +305,34 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
     exampleSource: 'eslint',
     nearMiss: ['✖ 3 problems (3 errors, 0 warnings)'],
   }),
+
+  rule('dependency_error', {
+    id: 'dependency.native.build',
+    // A dependency with native code failed to build on the runner (a missing compiler, header or library).
+    patterns: [/\bFailed building wheel for \S+/, /× (?:Getting requirements to build wheel|Building wheel for \S+ \(pyproject\.toml\)|Preparing metadata \(pyproject\.toml\)) did not run successfully\./, /\bERROR: Failed to build installable wheels for some pyproject\.toml based projects\b/, /^gyp ERR! (?:build error|stack Error: )/, /\bnode-pre-gyp ERR! /],
+    weight: 0.85,
+    description: 'Building a dependency with native code failed (a wheel, a node-gyp addon).',
+    example: '  × Building wheel for psycopg2 (pyproject.toml) did not run successfully.',
+    exampleSource: 'pip install',
+    nearMiss: ['  Building wheel for psycopg2 (pyproject.toml) ... done'],
+  }),
+  rule('dependency_error', {
+    id: 'dependency.system.package-config',
+    patterns: [/\bPackage '?[\w.+-]+'?,? (?:required by '[^']+', )?(?:was )?not found in the pkg-config search path\b/, /^\s*Could NOT find \w+\b.*\(missing: /, /\bld: library not found for -l\S+/, /\/usr\/bin\/ld: cannot find -l\S+/],
+    weight: 0.85,
+    explains: ['compilation_error'],
+    description: 'A system library or package the build looks for is not installed on the runner.',
+    example: 'Could NOT find OpenSSL, try to set the path to OpenSSL root folder in the system variable OPENSSL_ROOT_DIR (missing: OPENSSL_CRYPTO_LIBRARY OPENSSL_INCLUDE_DIR)',
+    exampleSource: 'cmake find_package',
+    nearMiss: ['-- Found OpenSSL: /usr/lib/x86_64-linux-gnu/libcrypto.so (found version "3.0.2")'],
+  }),
+  rule('dependency_error', {
+    id: 'dependency.modules.missing',
+    patterns: [/\bcannot load such file -- [\w/.-]+/, /\bno required module provides package \S+/, /\bcannot find package "[^"]+" in any of\b/],
+    weight: 0.85,
+    description: 'Ruby or Go could not load a library: it is not installed or not declared.',
+    example: 'main.go:6:2: no required module provides package github.com/acme/util; to add it:',
+    exampleSource: 'go build',
+    nearMiss: ['go: finding module for package github.com/acme/util'],
+  }),
 ];

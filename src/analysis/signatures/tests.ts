@@ -90,4 +90,15 @@ export const TEST_SIGNATURES: readonly Signature[] = [
     exampleSource: 'pytest-timeout',
     nearMiss: ['timeout: 300.0s'],
   }),
+
+  rule('test_failure', {
+    id: 'test.pytest.collection-errors',
+    patterns: [/^=+ (?:.*, )?[1-9]\d* errors? in [\d.]+s(?: \([\d:]+\))? =+$/, /^!+ Interrupted: [1-9]\d* errors? during collection !+$/, /^ERROR collecting \S+/],
+    weight: 0.85,
+    description: 'pytest could not collect tests (an import error or a syntax error in a test module).',
+    tool: 'pytest',
+    example: '!!!!!!!!!!!!!!!!!!!! Interrupted: 2 errors during collection !!!!!!!!!!!!!!!!!!!!',
+    exampleSource: 'pytest',
+    nearMiss: ['============================== 42 passed in 3.21s =============================='],
+  }),
 ];

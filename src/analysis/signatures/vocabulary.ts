@@ -88,7 +88,7 @@ export const VOCABULARY_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'vocab.words.refused-credentials',
-    patterns: [/\b40[13] (?:Unauthorized|Forbidden)\b/i, /\bHTTP (?:Error )?40[13]\b/i, /\bstatus(?: code)?:? 40[13]\b/i, /\b(?:bad|invalid|expired|missing) (?:credentials|token|api key|password)\b/i, /\bauthentication (?:failed|required)\b/i, /\baccess (?:is )?denied\b/i],
+    patterns: [/\b40[13] (?:Unauthorized|Forbidden)\b/i, /\bHTTP (?:Error )?40[13]\b/i, /\bstatus(?: code)?:? 40[13]\b/i, /\b(?:bad|invalid|expired|missing) (?:credentials|token|api key|password)\b/i, /\bauthentication (?:failed|required)\b/i, /\baccess (?:is )?denied\b/i, /\bPERMISSION_DENIED\b/, /\bPermission '[\w.]+' denied\b/, /\bAuthorizationFailed\b/],
     weight: 0.5,
     description: 'A service refused the request for want of (valid) credentials or permission.',
     example: 'Error: Request failed with status code 403',
