@@ -50,8 +50,9 @@ export interface Signature {
   /**
    * Lines that look like `example` but mean something else (a passing summary, another tool's wording); the
    * rule must match none of them. The unit tests check both sides, so a pattern cannot quietly grow too wide.
+   * Every rule in the catalog has at least one (a test checks it).
    */
-  readonly nearMiss?: readonly string[];
+  readonly nearMiss: readonly string[];
 }
 
 /** Defaults per category, used when no single rule decides (job conclusion, history, nothing matched). */
