@@ -54,7 +54,7 @@ const MIN_CATEGORY_SCORE = 0.45;
 /** A cause overrides a symptom only on more than passing evidence: a signal line, or several excerpt lines. */
 const MIN_CAUSE_SCORE = 0.9;
 /**
- * The extractor's kind of the key line, for a key line no rule matched. Only kinds whose shape is specific to a
+ * The extractor's kind of a line, read when no rule reached a category. Only kinds whose shape is specific to a
  * kind of tool are listed: an `error`, `exception` or `exit-code` line could come from anything.
  */
 const SHAPE_CATEGORIES: Readonly<Record<string, Category>> = {
@@ -68,17 +68,6 @@ const SHAPE_CATEGORIES: Readonly<Record<string, Category>> = {
 };
 /** How many of the strongest signals the shape fallback reads. */
 const SHAPE_SIGNALS = 3;
-
-function bestShape(extraction: Extraction): { category: Category; kind: string; line: number } | undefined {
-  const ranked = extraction.signals.filter((s) => s.kind !== STEP_SIGNAL_KIND).slice(0, SHAPE_SIGNALS);
-  const key = extraction.keyLine;
-  const keySignal = key === null ? undefined : ranked.find((s) => s.line === key.line);
-  for (const signal of keySignal === undefined ? ranked : [keySignal, ...ranked]) {
-    const category = SHAPE_CATEGORIES[signal.kind];
-    if (category !== undefined) return { category, kind: signal.kind, line: signal.line };
-  }
-  return undefined;
-}
 
 /** What a shape alone scores: enough to be chosen, well below any rule on the key line, so confidence stays low. */
 const SHAPE_SCORE = 0.5;
@@ -357,6 +346,18 @@ function rankCategories(scores: ReadonlyMap<Category, number>): Array<{ category
   return [...scores.entries()]
     .map(([category, score]) => ({ category, score }))
     .sort((a, b) => b.score - a.score || CATEGORIES.indexOf(a.category) - CATEGORIES.indexOf(b.category));
+}
+
+/** The key line's shape if it names a category, else the first of the strongest signals' that does. */
+function bestShape(extraction: Extraction): { category: Category; kind: string; line: number } | undefined {
+  const ranked = extraction.signals.filter((s) => s.kind !== STEP_SIGNAL_KIND).slice(0, SHAPE_SIGNALS);
+  const key = extraction.keyLine;
+  const keySignal = key === null ? undefined : ranked.find((s) => s.line === key.line);
+  for (const signal of keySignal === undefined ? ranked : [keySignal, ...ranked]) {
+    const category = SHAPE_CATEGORIES[signal.kind];
+    if (category !== undefined) return { category, kind: signal.kind, line: signal.line };
+  }
+  return undefined;
 }
 
 /** How many distinct lines rules of this category matched. */
