@@ -1,4 +1,4 @@
-import type { Extraction } from '../logs/types.ts';
+import { STEP_SIGNAL_KIND, type Extraction } from '../logs/types.ts';
 import { extractComponents } from './components.ts';
 import { computeFingerprint } from './fingerprint.ts';
 import { CATEGORY_PROFILES, SIGNATURES, type Signature } from './signatures.ts';
@@ -36,6 +36,12 @@ const KEY_LINE_WEIGHT = 3;
 const TOP_SIGNAL_WEIGHT = 1.5;
 const SIGNAL_WEIGHT = 1.2;
 const EXCERPT_WEIGHT = 0.6;
+/**
+ * The `Run …` line that started the key line's step (a `step` signal from the extractor): context, not
+ * evidence of its own. Rules written for step lines are weak (0.5), so the step tips a close call or names
+ * a failure nothing else names, and never outweighs a specific line.
+ */
+const STEP_WEIGHT = 1;
 /** Bounds the work on adversarial extractions: the extractor's defaults are far below these. */
 const MAX_LINES = 400;
 const MAX_LINE_LENGTH = 2000;
@@ -47,6 +53,27 @@ const MAX_LINE_LENGTH = 2000;
 const MIN_CATEGORY_SCORE = 0.45;
 /** A cause overrides a symptom only on more than passing evidence: a signal line, or several excerpt lines. */
 const MIN_CAUSE_SCORE = 0.9;
+/**
+ * The extractor's kind of a line, read when no rule reached a category. Only kinds whose shape is specific to a
+ * kind of tool are listed: an `error`, `exception` or `exit-code` line could come from anything.
+ */
+const SHAPE_CATEGORIES: Readonly<Record<string, Category>> = {
+  'test-failure': 'test_failure',
+  assertion: 'test_failure',
+  'failure-header': 'test_failure',
+  compiler: 'compilation_error',
+  'package-manager': 'dependency_error',
+  timeout: 'timeout',
+  'rate-limit': 'network_error',
+};
+/** How many of the strongest signals the shape fallback reads. */
+const SHAPE_SIGNALS = 3;
+
+/** What a shape alone scores: enough to be chosen, well below any rule on the key line, so confidence stays low. */
+const SHAPE_SCORE = 0.5;
+
+/** A rule that explains another category's evidence wins when its score reaches this share of that category's. */
+const EXPLAINS_RATIO = 0.3;
 /** A GitHub job conclusion counts like a specific rule matching the key line. */
 const CONCLUSION_SCORE = 3;
 
@@ -57,14 +84,22 @@ const CONCLUSION_SCORE = 3;
  * own score reaches `ratio` of the symptom's. Causes are tried in this order. Security findings are never
  * overridden: a scanner result must reach a person even if the network was flaky during the scan.
  */
-const CAUSE_OVER_SYMPTOM: ReadonlyArray<{ cause: Category; over: readonly Category[]; ratio: number }> = [
+const CAUSE_OVER_SYMPTOM: ReadonlyArray<{
+  cause: Category;
+  over: readonly Category[];
+  ratio: number;
+  /** Symptoms the cause does not override when their summary counts more failures than the cause has lines. */
+  unlessOutnumbered?: readonly Category[];
+}> = [
   {
     cause: 'infrastructure_error',
     over: ['test_failure', 'compilation_error', 'dependency_error', 'network_error', 'timeout', 'cancelled', 'deployment_error', 'unknown'],
     // Runner-level messages (shutdown signal, lost communication, full disk) are never incidental noise.
     ratio: 0.2,
   },
-  { cause: 'network_error', over: ['test_failure', 'dependency_error', 'deployment_error', 'timeout', 'unknown'], ratio: 0.35 },
+  // A network error inside one test explains that test, not a suite whose summary counts more failing tests
+  // than there are network errors (`unlessOutnumbered`).
+  { cause: 'network_error', over: ['test_failure', 'dependency_error', 'deployment_error', 'timeout', 'unknown'], ratio: 0.35, unlessOutnumbered: ['test_failure'] },
   // A job that hit its time limit ends with "The operation was canceled": the timeout is the cause.
   { cause: 'timeout', over: ['cancelled', 'unknown'], ratio: 0.3 },
   // A port collision or a runner-reported flake explains the failing test that follows it.
@@ -106,7 +141,7 @@ interface RuleHit {
 
 /** Analyzes one failed job with the rules catalog. Pure and deterministic. */
 export function analyzeWithRules(input: RulesInput): Analysis {
-  const lines = collectLines(input.extraction);
+  const lines = collectLines(input.extraction, input.failedStep);
   const hits = matchRules(lines);
   const scores = scoreCategories(hits);
   const notes: string[] = [];
@@ -126,9 +161,29 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   const best = ranked.find((r) => r.category !== 'unknown');
   if (best !== undefined && best.score >= MIN_CATEGORY_SCORE) category = best.category;
 
-  for (const { cause, over, ratio } of CAUSE_OVER_SYMPTOM) {
+  // No rule knows the failure, but the extractor saw the shape of its best lines (`path:12:5: message` is a
+  // compiler or linter, `1) it does x:` a test runner): a weak answer with low confidence beats `unknown` for
+  // whoever triages it. The key line's shape first, then the next strongest signals' (the key line is often
+  // only the exit code).
+  if (category === 'unknown') {
+    const shaped = bestShape(input.extraction);
+    if (shaped !== undefined) {
+      scores.set(shaped.category, Math.max(scores.get(shaped.category) ?? 0, SHAPE_SCORE));
+      notes.push(`No rule matched; the shape of line ${shaped.line} (${shaped.kind}) suggests ${shaped.category}.`);
+      category = shaped.category;
+    }
+  }
+
+  const explaining = explainingHit(hits, category, scores.get(category) ?? 0);
+  if (explaining !== undefined) {
+    notes.push(`${explaining.signature.id} names the cause of the ${category} evidence, so ${explaining.signature.category} wins.`);
+    category = explaining.signature.category;
+  }
+
+  for (const { cause, over, ratio, unlessOutnumbered } of explaining === undefined ? CAUSE_OVER_SYMPTOM : []) {
     const causeScore = scores.get(cause) ?? 0;
     const winnerScore = scores.get(category) ?? 0;
+    if (unlessOutnumbered?.includes(category) && (failuresCounted(hits, category) ?? 0) > linesOf(hits, cause)) continue;
     if (cause !== category && over.includes(category) && causeScore >= MIN_CAUSE_SCORE && causeScore >= ratio * winnerScore) {
       notes.push(`${cause} (score ${fmt(causeScore)}) explains the ${category} evidence (score ${fmt(winnerScore)}), so the cause wins.`);
       category = cause;
@@ -206,8 +261,12 @@ export function analyzeWithRules(input: RulesInput): Analysis {
   return analysis;
 }
 
-/** Key line, signals and excerpt lines, merged by line number (a line keeps its most important role). */
-function collectLines(extraction: Extraction): ScoredLine[] {
+/**
+ * Key line, signals and excerpt lines, merged by line number (a line keeps its most important role). The
+ * failing step's name, when the caller knows it, joins as a context line `Step: <name>` numbered 0 (a line no
+ * log has), so step rules can read it like a `Run …` line.
+ */
+function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[] {
   const byLine = new Map<number, ScoredLine>();
   let order = 0;
   const add = (line: number, text: string, weight: number, isKey: boolean): void => {
@@ -222,14 +281,20 @@ function collectLines(extraction: Extraction): ScoredLine[] {
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);
-  extraction.signals.forEach((signal, rank) => {
-    if (signal.text.trim() !== '') add(signal.line, signal.text, rank < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
-  });
+  let rank = 0;
+  for (const signal of extraction.signals) {
+    if (signal.text.trim() === '') continue;
+    if (signal.kind === STEP_SIGNAL_KIND) add(signal.line, signal.text, STEP_WEIGHT, false);
+    else add(signal.line, signal.text, rank++ < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
+  }
   for (const excerpt of extraction.excerpts) {
     excerpt.text.split('\n').forEach((text, i) => {
       if (text.trim() !== '') add(excerpt.startLine + i, text, EXCERPT_WEIGHT, false);
     });
   }
+  // A step name is context for what the log shows; with no log line at all it would be a guess.
+  const stepName = failedStep?.trim();
+  if (stepName && byLine.size > 0) add(0, `Step: ${stepName}`, STEP_WEIGHT, false);
   return [...byLine.values()];
 }
 
@@ -281,6 +346,51 @@ function rankCategories(scores: ReadonlyMap<Category, number>): Array<{ category
   return [...scores.entries()]
     .map(([category, score]) => ({ category, score }))
     .sort((a, b) => b.score - a.score || CATEGORIES.indexOf(a.category) - CATEGORIES.indexOf(b.category));
+}
+
+/** The key line's shape if it names a category, else the first of the strongest signals' that does. */
+function bestShape(extraction: Extraction): { category: Category; kind: string; line: number } | undefined {
+  const ranked = extraction.signals.filter((s) => s.kind !== STEP_SIGNAL_KIND).slice(0, SHAPE_SIGNALS);
+  const key = extraction.keyLine;
+  const keySignal = key === null ? undefined : ranked.find((s) => s.line === key.line);
+  for (const signal of keySignal === undefined ? ranked : [keySignal, ...ranked]) {
+    const category = SHAPE_CATEGORIES[signal.kind];
+    if (category !== undefined) return { category, kind: signal.kind, line: signal.line };
+  }
+  return undefined;
+}
+
+/** How many distinct lines rules of this category matched. */
+function linesOf(hits: readonly RuleHit[], category: Category): number {
+  const lines = new Set<number>();
+  for (const hit of hits) if (hit.signature.category === category) for (const m of hit.lines) lines.add(m.line.line);
+  return lines.size;
+}
+
+/** The largest failure count a summary line of this category states (`Tests: 3 failed`, `2 failing`), if any. */
+function failuresCounted(hits: readonly RuleHit[], category: Category): number | undefined {
+  let most: number | undefined;
+  for (const hit of hits) {
+    if (hit.signature.category !== category) continue;
+    for (const m of hit.lines) {
+      const count = FAILURE_COUNT.exec(m.line.text);
+      if (count) most = Math.max(most ?? 0, Number(count[1]));
+    }
+  }
+  return most;
+}
+
+const FAILURE_COUNT = /\b([1-9]\d*) (?:failed|failing|failures?)\b/;
+
+/** The strongest rule that says it explains `category`'s evidence and matched more than in passing. */
+function explainingHit(hits: readonly RuleHit[], category: Category, categoryScore: number): RuleHit | undefined {
+  let best: RuleHit | undefined;
+  for (const hit of hits) {
+    if (hit.signature.explains?.includes(category) !== true) continue;
+    if (hit.score < MIN_CAUSE_SCORE || hit.score < EXPLAINS_RATIO * categoryScore) continue;
+    if (best === undefined || hit.score > best.score) best = hit;
+  }
+  return best;
 }
 
 function bestHit(hits: readonly RuleHit[], category: Category): RuleHit | undefined {

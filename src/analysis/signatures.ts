@@ -1,151 +1,28 @@
-import type { Category, Effort, RemediationAction } from './taxonomy.ts';
+import { CACHE_CORRUPT, CANCELLED_RATIONALE, DEPLOY, SECURITY, TEST_TIMEOUT, rule, type Signature } from './signatures/rule.ts';
+import { GITHUB_ACTIONS_SIGNATURES } from './signatures/github-actions.ts';
+import { PACKAGE_SIGNATURES } from './signatures/packages.ts';
+import { BUILD_AND_LINT_SIGNATURES } from './signatures/build-and-lint.ts';
+import { TEST_SIGNATURES } from './signatures/tests.ts';
+import { DEPLOY_AND_SECURITY_SIGNATURES } from './signatures/deploy-and-security.ts';
+import { VOCABULARY_SIGNATURES } from './signatures/vocabulary.ts';
+
+export { CATEGORY_PROFILES, type CategoryProfile, type Signature } from './signatures/rule.ts';
 
 /**
- * The signature catalog of the rules analyzer, as data.
+ * The signature catalog of the rules analyzer: what families of log lines mean (see signatures/rule.ts for
+ * the shape of an entry). The catalog is split by where the failures come from, so a newcomer adding a rule
+ * knows where it goes:
  *
- * Each entry says what a family of log lines means. Adding a rule is adding an entry here; the analyzer's code
- * does not change. Every entry carries a real log line (`example`) and where it came from, and the unit tests
- * feed each example alone through the analyzer: a rule whose example does not classify to its own category
- * fails the build.
- *
- * `weight` (0-1) is how specific the evidence is: 1 means "this line alone names the failure" (a runner
- * shutdown, a Docker Hub rate limit), 0.3 means "this only says something failed" (an exit code). The analyzer
- * multiplies it by where the line sits (the key line weighs most), so a specific line outside the key line can
- * still beat a vague key line.
- *
- * Patterns never use the `g` or `y` flags: a RegExp with them keeps state between `test()` calls.
+ * - signatures/github-actions.ts: the runner, the official actions (checkout, setup-*, cache, artifacts,
+ *   github-script), token permissions and the step that ran (`Run …`);
+ * - signatures/packages.ts: package managers and registries of every ecosystem;
+ * - signatures/build-and-lint.ts: compilers, build drivers, linters and formatters;
+ * - signatures/tests.ts: test runners' failures and summaries;
+ * - signatures/deploy-and-security.ts: deploys, publishing and security scanners;
+ * - this file: the first catalog, grown on the LogChunks (Travis CI) logs, across all of the above;
+ * - signatures/vocabulary.ts: weak last-resort rules, the words any tool uses and the kind of step that failed.
  */
-export interface Signature {
-  /** Stable id, `<category family>.<tool>.<what>`; it feeds the fingerprint, so renaming one changes fingerprints. */
-  readonly id: string;
-  readonly category: Category;
-  /** A line matches the rule when any pattern matches. Applied to single, normalized, redacted lines. */
-  readonly patterns: readonly RegExp[];
-  readonly weight: number;
-  /** Overrides the category's base risk when this rule decides (e.g. a corrupt cache is safer than a generic dependency error). */
-  readonly risk?: number;
-  readonly effort: Effort;
-  readonly remediation: RemediationAction;
-  /** Why `remediation` fits; shown to the approver. */
-  readonly rationale: string;
-  readonly description: string;
-  /** Short name of the tool for the summary line ("jest", "docker"). */
-  readonly tool?: string;
-  /**
-   * Optional summary template filled from the first matching pattern's named groups, e.g. `{failed} tests failed`.
-   * Unfilled placeholders make the template unusable and the key line is used instead.
-   */
-  readonly summary?: string;
-  /** A real log line this rule must match and classify on its own. */
-  readonly example: string;
-  /** Where the example comes from: `logchunks: <log id>` for the LogChunks data set, else the tool that prints it. */
-  readonly exampleSource: string;
-}
-
-/** Defaults per category, used when no single rule decides (job conclusion, history, nothing matched). */
-export interface CategoryProfile {
-  /**
-   * Base risk of acting automatically on this class (0-100). Transient classes are cheap to act on (a re-run
-   * costs runner minutes, not correctness); classes a person must fix, and above all security findings and
-   * deployments, are expensive to get wrong.
-   */
-  readonly baseRisk: number;
-  readonly effort: Effort;
-  readonly remediation: RemediationAction;
-  readonly rationale: string;
-  /** Human name used in summaries when the deciding rule names no tool. */
-  readonly label: string;
-}
-
-const RERUN_TRANSIENT =
-  'A transient condition outside the code caused this; re-running only the failed jobs is cheap and usually enough.';
-const PERSON_MUST_FIX = 'The failure is in the code or its configuration; a re-run would fail the same way, so a person must fix it.';
-
-export const CATEGORY_PROFILES: Readonly<Record<Category, CategoryProfile>> = Object.freeze({
-  network_error: { baseRisk: 15, effort: 'trivial', remediation: 'rerun-failed-jobs', rationale: RERUN_TRANSIENT, label: 'network' },
-  infrastructure_error: {
-    baseRisk: 20,
-    effort: 'trivial',
-    remediation: 'rerun-failed-jobs',
-    rationale: 'The runner or its host failed, not the code; a re-run gets a fresh runner.',
-    label: 'runner',
-  },
-  flaky_test: {
-    baseRisk: 25,
-    effort: 'low',
-    remediation: 'rerun-failed-jobs',
-    rationale: 'The test fails intermittently; a re-run is likely to pass. Track the test so someone stabilizes it.',
-    label: 'flaky test',
-  },
-  cancelled: {
-    baseRisk: 35,
-    effort: 'trivial',
-    remediation: 'notify-only',
-    rationale:
-      'The run was cancelled (by a person, a newer push in the same concurrency group, or a failing sibling job); re-running a superseded run wastes minutes, so people decide.',
-    label: 'cancelled',
-  },
-  timeout: {
-    baseRisk: 40,
-    effort: 'low',
-    remediation: 'rerun-failed-jobs',
-    rationale:
-      'The job ran out of time with no failing test or compile error before it, which most often means a stalled runner or a slow external service; one re-run tells a hang from a transient slowdown.',
-    label: 'timeout',
-  },
-  dependency_error: { baseRisk: 45, effort: 'medium', remediation: 'notify-only', rationale: PERSON_MUST_FIX, label: 'dependencies' },
-  lint_error: { baseRisk: 55, effort: 'low', remediation: 'notify-only', rationale: PERSON_MUST_FIX, label: 'lint' },
-  configuration_error: { baseRisk: 60, effort: 'low', remediation: 'notify-only', rationale: PERSON_MUST_FIX, label: 'configuration' },
-  test_failure: { baseRisk: 65, effort: 'medium', remediation: 'notify-only', rationale: PERSON_MUST_FIX, label: 'tests' },
-  compilation_error: { baseRisk: 70, effort: 'medium', remediation: 'notify-only', rationale: PERSON_MUST_FIX, label: 'build' },
-  deployment_error: {
-    baseRisk: 80,
-    effort: 'high',
-    remediation: 'notify-only',
-    rationale: 'A deployment failed part-way; repeating it blindly can leave an environment half-changed, so a person checks first.',
-    label: 'deployment',
-  },
-  security_scan: {
-    baseRisk: 85,
-    effort: 'high',
-    remediation: 'notify-only',
-    rationale: 'A security scanner reported findings; they must be triaged by a person, never re-run away.',
-    label: 'security scan',
-  },
-  unknown: {
-    baseRisk: 60,
-    effort: 'medium',
-    remediation: 'notify-only',
-    rationale: 'No rule recognized the failure, so nothing is safe to do automatically; a person must look.',
-    label: 'CI',
-  },
-});
-
-const CACHE_CORRUPT =
-  'The restored cache looks corrupt (a truncated archive or a checksum that does not match); clearing the caches and re-running rebuilds it from the source.';
-const TEST_TIMEOUT =
-  'A single test ran out of time; that is a hang or a slow dependency inside the test, which a person should look at (failure history can mark it flaky).';
-const CANCELLED_RATIONALE = CATEGORY_PROFILES.cancelled.rationale;
-const SECURITY = CATEGORY_PROFILES.security_scan.rationale;
-const DEPLOY = CATEGORY_PROFILES.deployment_error.rationale;
-
-/** Shorthand for rules that take every default of their category. */
-function rule(
-  category: Category,
-  fields: Omit<Signature, 'category' | 'effort' | 'remediation' | 'rationale'> &
-    Partial<Pick<Signature, 'effort' | 'remediation' | 'rationale'>>,
-): Signature {
-  const profile = CATEGORY_PROFILES[category];
-  return Object.freeze({
-    category,
-    effort: profile.effort,
-    remediation: profile.remediation,
-    rationale: profile.rationale,
-    ...fields,
-  });
-}
-
-export const SIGNATURES: readonly Signature[] = Object.freeze([
+const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- cancelled
   rule('cancelled', {
     id: 'cancelled.actions.operation-canceled',
@@ -155,6 +32,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: '##[error]The operation was canceled.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['The operation completed successfully.'],
   }),
   rule('cancelled', {
     id: 'cancelled.actions.concurrency',
@@ -164,6 +42,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: "Canceling since a higher priority waiting request for 'ci-refs/heads/main' exists",
     exampleSource: 'GitHub Actions concurrency',
+    nearMiss: ['Waiting for a higher priority request for \'ci-refs/heads/main\''],
     rationale: CANCELLED_RATIONALE,
   }),
 
@@ -176,6 +55,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: '##[error]The job running on runner GitHub Actions 3 has exceeded the maximum execution time of 360 minutes.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['timeout-minutes: 360'],
   }),
   rule('timeout', {
     id: 'timeout.actions.step-timed-out',
@@ -185,6 +65,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: "##[error]The action 'Run tests' has timed out after 30 minutes.",
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['The action \'Run tests\' completed after 30 minutes.'],
   }),
   rule('timeout', {
     id: 'timeout.travis.no-output',
@@ -195,6 +76,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'No output has been received in the last 10m0s, this potentially indicates a stalled build or something wrong with the build itself.',
     exampleSource: 'Travis CI worker',
+    nearMiss: ['No output will be shown for this step.'],
   }),
   rule('timeout', {
     id: 'timeout.travis.max-time-limit',
@@ -204,6 +86,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'Travis CI',
     example: 'The job exceeded the maximum time limit for jobs, and has been terminated.',
     exampleSource: 'Travis CI worker',
+    nearMiss: ['The job exceeded the expected duration.'],
   }),
 
   // ---------------------------------------------------------------- timeout (test level: a person looks; history can make it flaky)
@@ -217,6 +100,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'ExUnit',
     example: '** (ExUnit.TimeoutError) test timed out after 60000ms. You can change the timeout:',
     exampleSource: 'logchunks: Elixir/phoenixframework@phoenix/failed/566184515.log',
+    nearMiss: ['** (ExUnit.AssertionError) expected true'],
   }),
   rule('timeout', {
     id: 'timeout.common-test.timetrap',
@@ -228,6 +112,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'Common Test',
     example: 'Reason: timetrap_timeout',
     exampleSource: 'logchunks: Erlang/processone@ejabberd/failed/555654050.log',
+    nearMiss: ['Reason: {badmatch,ok}'],
   }),
   rule('timeout', {
     id: 'timeout.xctest.async-wait',
@@ -240,6 +125,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '  testThatValidationForRequestWithAcceptableStatusCodeResponseSucceeds, Asynchronous wait failed: Exceeded timeout of 5 seconds, with unfulfilled expectations: "download should return 200 status code".',
     exampleSource: 'logchunks: Swift/Alamofire@Alamofire/failed/556112835.log',
+    nearMiss: ['Asynchronous wait succeeded'],
   }),
   rule('timeout', {
     id: 'timeout.jest.test-timeout',
@@ -252,6 +138,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'thrown: "Exceeded timeout of 5000 ms for a test. Add a timeout value to this test to increase the timeout, if this is a long-running test. See https://jestjs.io/docs/api#testname-fn-timeout."',
     exampleSource: 'jest',
+    nearMiss: ['jest.setTimeout(5000)'],
   }),
   rule('timeout', {
     id: 'timeout.mocha.test-timeout',
@@ -264,6 +151,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called; if returning a Promise, ensure it resolves.',
     exampleSource: 'mocha',
+    nearMiss: ['  this.timeout(2000)'],
   }),
   rule('timeout', {
     id: 'timeout.go.test-timed-out',
@@ -275,6 +163,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'go test',
     example: 'panic: test timed out after 10m0s',
     exampleSource: 'go test',
+    nearMiss: ['ok  \tgithub.com/acme/app\t10.2s'],
   }),
   rule('timeout', {
     id: 'timeout.generic.tests-timed-out',
@@ -285,6 +174,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A test runner gave up waiting (QUnit, PHP run-tests, karma).',
     example: 'Disconnected, because no message in 30000 ms.',
     exampleSource: 'logchunks: CSS/twbs@bootstrap/failed/566160487.log',
+    nearMiss: ['Tests finished in 30000 ms'],
   }),
 
   // ---------------------------------------------------------------- infrastructure
@@ -297,6 +187,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['The runner is shutting down the container after the job.'],
   }),
   rule('infrastructure_error', {
     id: 'infra.actions.lost-communication',
@@ -307,6 +198,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'The hosted runner: GitHub Actions 12 lost communication with the server. Anything in your workflow that terminates the runner process, starves it for CPU/Memory, or blocks its network access can cause this error.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['Established communication with the server.'],
   }),
   rule('infrastructure_error', {
     id: 'infra.disk.no-space',
@@ -316,6 +208,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "System.IO.IOException: No space left on device : '/home/runner/runners/2.303.0/_diag/Worker_20230404-101010-utc.log'",
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['Free space left on device: 14 GB'],
   }),
   rule('infrastructure_error', {
     id: 'infra.oom.killed',
@@ -324,6 +217,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A process was killed by SIGKILL, in CI almost always the kernel OOM killer.',
     example: '##[error]Process completed with exit code 137.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['##[error]Process completed with exit code 1.', 'Killed the old preview deployment'],
   }),
   rule('infrastructure_error', {
     id: 'infra.node.heap-out-of-memory',
@@ -336,6 +230,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'node',
     example: 'FATAL ERROR: Ineffective mark-compacts near heap limit Allocation failed - JavaScript heap out of memory',
     exampleSource: 'node',
+    nearMiss: ['node --max-old-space-size=4096 build.js'],
   }),
   rule('infrastructure_error', {
     id: 'infra.docker.daemon-unavailable',
@@ -345,6 +240,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'docker',
     example: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
     exampleSource: 'docker CLI',
+    nearMiss: ['Connected to the Docker daemon at unix:///var/run/docker.sock'],
   }),
   rule('infrastructure_error', {
     id: 'infra.cache.corrupt-archive',
@@ -357,6 +253,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'actions/cache',
     example: '/usr/bin/tar: Unexpected EOF in archive',
     exampleSource: 'actions/cache restore (GNU tar)',
+    nearMiss: ['Cache restored successfully', 'Cache service responded with 404'],
   }),
 
   // ---------------------------------------------------------------- network
@@ -369,6 +266,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'Error response from daemon: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit',
     exampleSource: 'docker pull (Docker Hub)',
+    nearMiss: ['Pulling from library/node'],
   }),
   rule('network_error', {
     id: 'network.git.unable-to-access',
@@ -379,6 +277,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "fatal: unable to access 'https://github.com/processone/cache_tab/': Failed to connect to github.com port 443: Connection timed out",
     exampleSource: 'logchunks: Erlang/processone@ejabberd/failed/555702367.log',
+    nearMiss: ['fatal: unable to access \'https://github.com/o/r/\': The requested URL returned error: 403'],
   }),
   rule('network_error', {
     id: 'network.git.remote-hung-up',
@@ -388,6 +287,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'git',
     example: 'error: RPC failed; curl 56 GnuTLS recv error (-54): Error in the pull function.',
     exampleSource: 'git over HTTPS',
+    nearMiss: ['remote: Total 1200 (delta 300), reused 900 (delta 200)'],
   }),
   rule('network_error', {
     id: 'network.dns.resolve-host',
@@ -402,6 +302,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'DNS resolution failed.',
     example: 'curl: (6) Could not resolve host: cli-assets.heroku.com',
     exampleSource: 'logchunks: C++/bitcoin@bitcoin/failed/567191495.log',
+    nearMiss: ['Resolved host github.com to 140.82.112.3'],
   }),
   rule('network_error', {
     id: 'network.socket.reset-or-timeout',
@@ -421,6 +322,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A TCP connection was reset, refused or timed out.',
     example: 'signal(error ("Could not create connection to elpa.gnu.org:443"))',
     exampleSource: 'logchunks: Lisp/purcell@emacs.d/failed/495224858.log',
+    nearMiss: ['Connection established to registry.npmjs.org'],
   }),
   rule('network_error', {
     id: 'network.tls.handshake-timeout',
@@ -430,6 +332,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'docker',
     example: 'Error response from daemon: Get https://registry-1.docker.io/v2/: net/http: TLS handshake timeout',
     exampleSource: 'docker pull (Docker Hub)',
+    nearMiss: ['TLS handshake completed'],
   }),
   rule('network_error', {
     id: 'network.registry.5xx',
@@ -446,6 +349,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "Could not GET 'https://repo.maven.apache.org/maven2/org/jetbrains/kotlin/kotlin-stdlib/1.9.0/kotlin-stdlib-1.9.0.pom'. Received status code 502 from server: Bad Gateway",
     exampleSource: 'Gradle dependency resolution',
+    nearMiss: ['Received status code 404 from server: Not Found'],
   }),
   rule('network_error', {
     id: 'network.npm.network',
@@ -455,6 +359,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'npm',
     example: 'npm ERR! network request to https://registry.npmjs.org/react failed, reason: connect ETIMEDOUT 104.16.20.35:443',
     exampleSource: 'npm CLI',
+    nearMiss: ['npm ERR! code E404'],
   }),
   rule('network_error', {
     id: 'network.maven.transfer-failed',
@@ -465,6 +370,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'Could not transfer artifact org.apache.maven.plugins:maven-surefire-plugin:pom:3.0.0 from/to central (https://repo.maven.apache.org/maven2): Connection reset',
     exampleSource: 'maven',
+    nearMiss: ['Downloaded from central: https://repo.maven.apache.org/maven2/org/a/b/1.0/b-1.0.pom (2 kB at 40 kB/s)'],
   }),
   rule('network_error', {
     id: 'network.apt.hash-sum-mismatch',
@@ -474,6 +380,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'apt',
     example: 'E: Failed to fetch http://azure.archive.ubuntu.com/ubuntu/dists/jammy-updates/main/binary-amd64/by-hash/SHA256/4f1c2a  Hash Sum mismatch',
     exampleSource: 'apt-get on a GitHub-hosted runner',
+    nearMiss: ['Hash Sum verified'],
   }),
 
   // ---------------------------------------------------------------- configuration
@@ -485,6 +392,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: 'Invalid workflow file: .github/workflows/ci.yml#L12',
     exampleSource: 'GitHub Actions workflow validation',
+    nearMiss: ['Evaluating workflow file .github/workflows/ci.yml'],
   }),
   rule('configuration_error', {
     id: 'config.actions.unrecognized-named-value',
@@ -495,6 +403,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "The workflow is not valid. .github/workflows/ci.yml (Line: 21, Col: 16): Unrecognized named-value: 'secret'. Located at position 1 within expression: secret.NPM_TOKEN",
     exampleSource: 'GitHub Actions workflow validation',
+    nearMiss: ['Evaluating: secrets.TOKEN'],
   }),
   rule('configuration_error', {
     id: 'config.actions.unresolvable-action',
@@ -504,6 +413,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: 'Error: Unable to resolve action `actions/chekout@v4`, repository not found',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['Download action repository \'actions/checkout@v4\' (SHA:b4ffde65f46336ab88eb53be808477a3936bae11)'],
   }),
   rule('configuration_error', {
     id: 'config.actions.missing-input-or-secret',
@@ -517,6 +427,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'GitHub Actions',
     example: '##[error]Input required and not supplied: github-token',
     exampleSource: '@actions/core getInput',
+    nearMiss: ['with:'],
   }),
   rule('configuration_error', {
     id: 'config.shell.command-not-found',
@@ -525,6 +436,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A tool the job calls is not installed on the runner image (or a setup step is missing).',
     example: '/Users/travis/.travis/job_stages: line 476: yarn: command not found',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375658615.log',
+    nearMiss: ['yarn: command found at /usr/local/bin/yarn'],
   }),
   rule('configuration_error', {
     id: 'config.shell.script-not-found',
@@ -533,6 +445,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'The job runs a script that does not exist at that path, or is not executable.',
     example: '/home/travis/.travis/job_stages: line 78: test/sass-compile-tester.sh: No such file or directory',
     exampleSource: 'logchunks: CSS/jgthms@bulma/failed/406362104.log',
+    nearMiss: ['/home/runner/work/_temp/1.sh: line 3: ./build.sh: exit 1'],
   }),
   rule('configuration_error', {
     id: 'config.build.no-rakefile-or-task',
@@ -541,6 +454,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'The build tool has no such file or task.',
     example: 'No Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)',
     exampleSource: 'logchunks: TypeScript/angular@angular/failed/476567056.log',
+    nearMiss: ['rake aborted!'],
   }),
   rule('configuration_error', {
     id: 'config.toolchain.version-unavailable',
@@ -554,6 +468,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'The requested toolchain, runtime or simulator is not available on this runner.',
     example: 'xcodebuild: error: Unable to find a destination matching the provided destination specifier:',
     exampleSource: 'logchunks: Swift/SwiftyJSON@SwiftyJSON/failed/364917910.log',
+    nearMiss: ['Found in cache @ /opt/hostedtoolcache/node/20.11.0/x64'],
   }),
   rule('configuration_error', {
     id: 'config.git.remote-branch-missing',
@@ -563,6 +478,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'git',
     example: 'fatal: Remote branch jakew/readmes/2018-11-16 not found in upstream origin',
     exampleSource: 'logchunks: Java/square@retrofit/failed/456148330.log',
+    nearMiss: ['Switched to a new branch \'feature\''],
   }),
   rule('configuration_error', {
     id: 'config.artifact.no-files',
@@ -572,6 +488,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'actions/upload-artifact',
     example: 'Error: No files were found with the provided path: dist/. No artifacts will be uploaded.',
     exampleSource: 'actions/upload-artifact',
+    nearMiss: ['With the provided path, there will be 3 files uploaded'],
   }),
 
   // ---------------------------------------------------------------- dependency
@@ -583,6 +500,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'npm',
     example: 'npm ERR! ERESOLVE unable to resolve dependency tree',
     exampleSource: 'npm CLI (v7+)',
+    nearMiss: ['npm WARN ERESOLVE overriding peer dependency'],
   }),
   rule('dependency_error', {
     id: 'dependency.npm.not-found',
@@ -592,6 +510,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'npm',
     example: "npm ERR! 404 Not Found - GET https://registry.npmjs.org/@acme%2fdoes-not-exist - Not found",
     exampleSource: 'npm CLI',
+    nearMiss: ['npm ERR! code E403', 'npm notice 404 checks skipped'],
   }),
   rule('dependency_error', {
     id: 'dependency.npm.lockfile-out-of-sync',
@@ -602,6 +521,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'npm ERR! `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.',
     exampleSource: 'npm CLI',
+    nearMiss: ['npm ci completed in 12s'],
   }),
   rule('dependency_error', {
     id: 'dependency.npm.integrity',
@@ -614,6 +534,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'npm',
     example: 'npm ERR! code EINTEGRITY',
     exampleSource: 'npm CLI',
+    nearMiss: ['npm WARN tarball tarball data for x seems to be corrupted. Trying again.'],
   }),
   rule('dependency_error', {
     id: 'dependency.pip.no-matching-distribution',
@@ -623,6 +544,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'pip',
     example: 'ERROR: No matching distribution found for tensorflow==1.2.3',
     exampleSource: 'pip',
+    nearMiss: ['Collecting tensorflow==2.16.1'],
   }),
   rule('dependency_error', {
     id: 'dependency.pip.module-not-found',
@@ -632,6 +554,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'python',
     example: "ImportError: No module named 'cv2'",
     exampleSource: 'logchunks: Lua/cmusatyalab@openface/failed/196472359.log',
+    nearMiss: ['Successfully installed cv2'],
   }),
   rule('dependency_error', {
     id: 'dependency.conda.packages-not-found',
@@ -641,6 +564,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'conda',
     example: 'PackagesNotFoundError: The following packages are not available from current channels:',
     exampleSource: 'logchunks: Python/scikit-learn@scikit-learn/failed/562395304.log',
+    nearMiss: ['Solving environment: done'],
   }),
   rule('dependency_error', {
     id: 'dependency.maven.unresolved',
@@ -650,6 +574,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'maven',
     example: 'Could not find artifact clojure-complete:clojure-complete:jar:0.2.4 in central (https://repo1.maven.org/maven2/)',
     exampleSource: 'logchunks: Clojure/technomancy@leiningen/failed/239201655.log',
+    nearMiss: ['Downloading from central: https://repo.maven.apache.org/maven2/clojure-complete/clojure-complete/0.2.4/clojure-complete-0.2.4.jar'],
   }),
   rule('dependency_error', {
     id: 'dependency.gradle.unresolved',
@@ -659,6 +584,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'gradle',
     example: "> Could not resolve all files for configuration ':app:debugRuntimeClasspath'.",
     exampleSource: 'Gradle',
+    nearMiss: ['> Task :app:dependencies'],
   }),
   rule('dependency_error', {
     id: 'dependency.bundler.resolve',
@@ -668,6 +594,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'bundler',
     example: 'Bundler could not find compatible versions for gem "activemodel":',
     exampleSource: 'logchunks: Ruby/rails@rails/failed/517100249.log',
+    nearMiss: ['Bundle complete! 12 Gemfile dependencies, 80 gems now installed.'],
   }),
   rule('dependency_error', {
     id: 'dependency.cargo.resolve',
@@ -677,6 +604,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'cargo',
     example: 'error: failed to select a version for the requirement `serde = "^9.0"`',
     exampleSource: 'cargo',
+    nearMiss: ['    Updating crates.io index'],
   }),
   rule('dependency_error', {
     id: 'dependency.go.mod',
@@ -691,6 +619,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'go',
     example: 'go: github.com/acme/widgets@v1.4.2: invalid version: unknown revision v1.4.2',
     exampleSource: 'go mod',
+    nearMiss: ['go: downloading github.com/acme/widgets v1.4.2'],
   }),
   rule('dependency_error', {
     id: 'dependency.composer.resolve',
@@ -700,6 +629,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'composer',
     example: 'Your requirements could not be resolved to an installable set of packages.',
     exampleSource: 'composer',
+    nearMiss: ['Package operations: 12 installs, 0 updates, 0 removals'],
   }),
   rule('dependency_error', {
     id: 'dependency.cocoapods.resolve',
@@ -710,6 +640,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '    - ERROR | [OSX] unknown: Encountered an unknown error (CocoaPods could not find compatible versions for pod "ReactiveCocoa":',
     exampleSource: 'logchunks: Objective-C/ReactiveCocoa@ReactiveCocoa/failed/522133183.log',
+    nearMiss: ['Pod installation complete! There are 12 dependencies from the Podfile and 20 total pods installed.'],
   }),
   rule('dependency_error', {
     id: 'dependency.emacs.package-unavailable',
@@ -719,6 +650,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'package.el',
     example: 'signal(error ("No version of command-log-mode >= nil is available"))',
     exampleSource: 'logchunks: Lisp/purcell@emacs.d/failed/516445189.log',
+    nearMiss: ['Package command-log-mode installed'],
   }),
   rule('dependency_error', {
     id: 'dependency.shared-library.missing',
@@ -728,6 +660,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '/tmp/emacs-26.1-travis/bin/emacs: error while loading shared libraries: libgnutls.so.26: cannot open shared object file: No such file or directory',
     exampleSource: 'logchunks: Lisp/purcell@emacs.d/failed/570347231.log',
+    nearMiss: ['ldconfig: /usr/lib/libgnutls.so.30 is not a symbolic link'],
   }),
   rule('dependency_error', {
     id: 'dependency.hex.missing',
@@ -737,6 +670,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'mix',
     example: 'Could not find Hex, which is needed to build dependency :json',
     exampleSource: 'logchunks: Erlang/rabbitmq@rabbitmq-server/failed/571552147.log',
+    nearMiss: ['* creating /home/runner/.mix/archives/hex-2.0.6'],
   }),
 
   // ---------------------------------------------------------------- compilation
@@ -748,6 +682,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'tsc',
     example: "src/cart.ts(12,5): error TS2322: Type 'string' is not assignable to type 'number'.",
     exampleSource: 'tsc',
+    nearMiss: ['src/cart.ts(12,5): warning TS6133: \'x\' is declared but its value is never read.'],
   }),
   rule('compilation_error', {
     id: 'compile.javac.error',
@@ -757,6 +692,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'javac',
     example: '[ERROR] /home/travis/build/square/retrofit/retrofit/src/main/java/retrofit2/Utils.java:[541,12] cannot find symbol',
     exampleSource: 'maven-compiler-plugin',
+    nearMiss: ['[INFO] Compiling 42 source files to /home/runner/work/app/app/target/classes'],
   }),
   rule('compilation_error', {
     id: 'compile.c.error',
@@ -771,6 +707,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'cc',
     example: "../vendor/github.com/elastic/gosigar/sigar_darwin.go:12:10: fatal error: 'libproc.h' file not found",
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566352197.log',
+    nearMiss: ['src/main.c:12:10: warning: unused variable ‘x’ [-Wunused-variable]'],
   }),
   rule('compilation_error', {
     id: 'compile.rustc.error',
@@ -780,6 +717,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'rustc',
     example: 'error[E0407]: method `oom` is not a member of trait `Alloc`',
     exampleSource: 'logchunks: Rust/redox-os@redox/failed/371852012.log',
+    nearMiss: ['warning: unused variable: `x`'],
   }),
   rule('compilation_error', {
     id: 'compile.go.build',
@@ -789,6 +727,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'go build',
     example: './main.go:10:2: undefined: widgets.NewClient',
     exampleSource: 'go build',
+    nearMiss: ['./main.go:10:2: note: declared here'],
   }),
   rule('compilation_error', {
     id: 'compile.kotlinc.error',
@@ -798,6 +737,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'kotlinc',
     example: 'e: /home/runner/work/app/app/src/main/kotlin/com/acme/Main.kt: (12, 5): Unresolved reference: widgets',
     exampleSource: 'kotlinc (Gradle)',
+    nearMiss: ['w: /home/runner/work/app/app/src/main/kotlin/Main.kt: (3, 5): Parameter x is never used'],
   }),
   rule('compilation_error', {
     id: 'compile.scalac.error',
@@ -808,6 +748,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '[error] /home/travis/build/twitter/finagle/finagle-exp/src/test/scala/com/twitter/finagle/exp/ConcurrencyEndToEndTest.scala:6:35: object utils is not a member of package com.twitter.finagle.client',
     exampleSource: 'logchunks: Scala/twitter@finagle/failed/565192758.log',
+    nearMiss: ['[warn] /home/runner/work/app/app/src/main/scala/App.scala:12:5: unused import'],
   }),
   rule('compilation_error', {
     id: 'compile.csharp.error',
@@ -818,6 +759,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "Extensions/CollectionExtensions.cs(20,40): error CS0103: The name 'key' does not exist in the current context [/home/travis/build/NancyFx/Nancy/src/Nancy/Nancy.csproj]",
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/461393228.log',
+    nearMiss: ['Program.cs(20,40): warning CS0168: The variable \'e\' is declared but never used', 'Build succeeded.'],
   }),
   rule('compilation_error', {
     id: 'compile.swift.error',
@@ -828,6 +770,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       "❌  /Users/travis/build/ReactiveCocoa/ReactiveCocoa/ReactiveCocoaTests/CocoaActionSpec.swift:47:19: 'value' is inaccessible due to 'internal' protection level",
     exampleSource: 'logchunks: Objective-C/ReactiveCocoa@ReactiveCocoa/failed/567078470.log',
+    nearMiss: ['/Users/runner/work/app/app/Sources/App.swift:47:19: warning: variable was never mutated'],
   }),
   rule('compilation_error', {
     id: 'compile.elixir.compile-error',
@@ -837,6 +780,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'elixirc',
     example: '** (CompileError) (for doctest at) lib/list.ex:102: undefined function i/1',
     exampleSource: 'logchunks: Elixir/elixir-lang@elixir/failed/572202401.log',
+    nearMiss: ['Compiling 12 files (.ex)'],
   }),
   rule('compilation_error', {
     id: 'compile.erlang.error',
@@ -846,6 +790,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'erlc',
     example: 'src/rabbit_vhost.erl:91: field description undefined in record vhost',
     exampleSource: 'logchunks: Erlang/rabbitmq@rabbitmq-server/failed/571748388.log',
+    nearMiss: ['src/rabbit_vhost.erl:91: Warning: variable \'X\' is unused'],
   }),
   rule('compilation_error', {
     id: 'compile.ghc.error',
@@ -855,6 +800,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'ghc',
     example: 'src/Text/Pandoc/Writers/Ipynb.hs:38:1: error:',
     exampleSource: 'ghc',
+    nearMiss: ['src/Text/Pandoc/Writers/Ipynb.hs:38:1: warning: [-Wunused-imports]'],
   }),
   rule('compilation_error', {
     id: 'compile.sass.error',
@@ -864,6 +810,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'sass',
     example: 'Error: Undefined variable: "$dropdown-divider-background-color-dark".',
     exampleSource: 'logchunks: CSS/jgthms@bulma/failed/513332094.log',
+    nearMiss: ['Error: the build finished with warnings'],
   }),
   rule('compilation_error', {
     id: 'compile.js.bundler',
@@ -873,6 +820,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'bundler',
     example: "Module not found: Error: Can't resolve './cart-store' in '/home/runner/work/shop/shop/src'",
     exampleSource: 'webpack',
+    nearMiss: ['webpack 5.90.0 compiled successfully in 4210 ms'],
   }),
   rule('compilation_error', {
     id: 'compile.syntax-error',
@@ -882,15 +830,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '  /home/travis/build/discourse/discourse/spec/requests/users_controller_spec.rb:3520: syntax error, unexpected end-of-input, expecting end',
     exampleSource: 'logchunks: Ruby/discourse@discourse/failed/566299833.log',
-  }),
-  rule('compilation_error', {
-    id: 'compile.mypy.error',
-    patterns: [/^[\w./-]+\.py:\d+: error: .*\[[\w-]+\]\s*$/, /^Found \d+ errors? in \d+ files? \(checked \d+ source files?\)/],
-    weight: 0.9,
-    description: 'mypy reported type errors.',
-    tool: 'mypy',
-    example: 'src/shop/cart.py:12: error: Incompatible types in assignment (expression has type "str", variable has type "int")  [assignment]',
-    exampleSource: 'mypy',
+    nearMiss: ['  def test_syntax_errors_are_reported'],
   }),
 
   // ---------------------------------------------------------------- lint
@@ -902,6 +842,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'eslint',
     example: '  12:2  error  Unnecessary semicolon  no-extra-semi',
     exampleSource: 'logchunks: JavaScript/google@web-starter-kit/failed/348097360.log',
+    nearMiss: ['  12:2  warning  Unexpected console statement  no-console'],
   }),
   rule('lint_error', {
     id: 'lint.flake8.violation',
@@ -911,6 +852,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'flake8',
     example: './sklearn/utils/validation.py:412:80: E501 line too long (88 > 79 characters)',
     exampleSource: 'flake8',
+    nearMiss: ['./sklearn/utils/validation.py:412: in check_array'],
   }),
   rule('lint_error', {
     id: 'lint.pylint.violation',
@@ -920,6 +862,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'pylint',
     example: 'src/shop/cart.py:12:0: C0301: Line too long (120/100) (line-too-long)',
     exampleSource: 'pylint',
+    nearMiss: ['Your code has been rated at 10.00/10'],
   }),
   rule('lint_error', {
     id: 'lint.ruff.violation',
@@ -929,6 +872,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'ruff',
     example: 'src/shop/cart.py:3:8: F401 [*] `os` imported but unused',
     exampleSource: 'ruff',
+    nearMiss: ['All checks passed!'],
   }),
   rule('lint_error', {
     id: 'lint.black.would-reformat',
@@ -938,6 +882,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'black',
     example: '1 file would be reformatted, 41 files would be left unchanged.',
     exampleSource: 'black --check',
+    nearMiss: ['All done! ✨ 🍰 ✨ 42 files would be left unchanged.'],
   }),
   rule('lint_error', {
     id: 'lint.prettier.check',
@@ -947,6 +892,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'prettier',
     example: '[warn] Code style issues found in 2 files. Forgot to run Prettier?',
     exampleSource: 'prettier --check (v2)',
+    nearMiss: ['All matched files use Prettier code style!'],
   }),
   rule('lint_error', {
     id: 'lint.rubocop.offense',
@@ -957,6 +903,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'db/migrate/20190731090219_rename_edit_notification_setting.rb:1:1: C: Style/FrozenStringLiteralComment: Missing magic comment # frozen_string_literal: true.',
     exampleSource: 'logchunks: Ruby/discourse@discourse/failed/565888088.log',
+    nearMiss: ['12 files inspected, no offenses detected'],
   }),
   rule('lint_error', {
     id: 'lint.go.golangci',
@@ -966,16 +913,18 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'golangci-lint',
     example: 'eth/config.go:1::warning: file is not goimported (goimports)',
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566442292.log',
+    nearMiss: ['0 issues.'],
   }),
   rule('lint_error', {
     id: 'lint.checkstyle.violation',
-    patterns: [/\.java:\[\d+(?:,\d+)?\] \(\w+\) \w+: /, /\bYou have \d+ Checkstyle violations?\b/],
+    patterns: [/\.java:\[\d+(?:,\d+)?\] \(\w+\) \w+: /, /\bYou have [1-9]\d* Checkstyle violations?\b/],
     weight: 0.95,
     description: 'Checkstyle reported violations.',
     tool: 'checkstyle',
     example:
       "[ERROR] src/main/java/com/acme/App.java:[12,15] (whitespace) WhitespaceAround: '=' is not preceded with whitespace.",
     exampleSource: 'maven-checkstyle-plugin',
+    nearMiss: ['You have 0 Checkstyle violations.'],
   }),
   rule('lint_error', {
     id: 'lint.rust.clippy-rustfmt',
@@ -985,6 +934,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'clippy',
     example: 'Diff in /home/runner/work/ripgrep/ripgrep/crates/core/main.rs at line 12:',
     exampleSource: 'cargo fmt --check',
+    nearMiss: ['    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
   }),
   rule('lint_error', {
     id: 'lint.format-check.generic',
@@ -994,6 +944,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'formatter',
     example: '** (Mix) mix format failed due to --check-formatted.',
     exampleSource: 'logchunks: Elixir/elixir-lang@elixir/failed/574602754.log',
+    nearMiss: ['All files formatted successfully.'],
   }),
   rule('lint_error', {
     id: 'lint.shellcheck',
@@ -1003,6 +954,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'shellcheck',
     example: 'SC2086 (info): Double quote to prevent globbing and word splitting.',
     exampleSource: 'shellcheck',
+    nearMiss: ['Checking scripts/deploy.sh'],
   }),
   rule('lint_error', {
     id: 'lint.markdown',
@@ -1012,9 +964,12 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'markdownlint',
     example: 'pages/common/sphinx-build.md: 12: MD040/fenced-code-language Fenced code blocks should have a language specified',
     exampleSource: 'logchunks: Markdown/tldr-pages@tldr/failed/564870496.log',
+    nearMiss: ['README.md: 12 lines'],
   }),
   rule('lint_error', {
     id: 'lint.docs.link-check',
+    // A link checker fails on links it cannot reach: their network errors are its findings, not the job's.
+    explains: ['network_error'],
     patterns: [
       /^\s*\d+\. (?:\[L\d+\]\s+)?(?:[1-5]\d\d\s+)?https?:\/\/\S+\s+(?:→|Failed to open TCP connection|Connection timed out|Net::\w+|\S+ \(\w+\))/,
       /\bDetected \d+ broken links?\b/,
@@ -1025,6 +980,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '  23. [L3035]  https://swift.sandbox.bluemix.net Failed to open TCP connection to swift.sandbox.bluemix.net:443 (getaddrinfo: Name or service not known)',
     exampleSource: 'logchunks: Swift/vsouza@awesome-ios/failed/557890661.log',
+    nearMiss: ['Links: 240 checked, all good'],
   }),
   rule('lint_error', {
     id: 'lint.script.failure-generated',
@@ -1033,6 +989,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A repository lint script failed.',
     example: '^---- failure generated from test/lint/lint-whitespace.sh',
     exampleSource: 'logchunks: C++/bitcoin@bitcoin/failed/567119401.log',
+    nearMiss: ['Running test/lint/lint-whitespace.sh'],
   }),
 
   // ---------------------------------------------------------------- security scan
@@ -1045,6 +1002,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'trivy',
     example: 'Total: 3 (UNKNOWN: 0, LOW: 0, MEDIUM: 1, HIGH: 1, CRITICAL: 1)',
     exampleSource: 'trivy image',
+    nearMiss: ['Total: 0 (UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0)'],
   }),
   rule('security_scan', {
     id: 'security.snyk.findings',
@@ -1055,6 +1013,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'snyk',
     example: 'Tested 412 dependencies for known issues, found 4 issues, 6 vulnerable paths.',
     exampleSource: 'snyk test',
+    nearMiss: ['Tested 412 dependencies for known issues, no vulnerable paths found.'],
   }),
   rule('security_scan', {
     id: 'security.npm-audit.findings',
@@ -1065,6 +1024,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'npm audit',
     example: 'found 3 vulnerabilities (1 moderate, 2 high)',
     exampleSource: 'npm audit (npm 6)',
+    nearMiss: ['found 0 vulnerabilities'],
   }),
   rule('security_scan', {
     id: 'security.gitleaks.leaks',
@@ -1075,6 +1035,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'gitleaks',
     example: '11:02AM WRN leaks found: 2',
     exampleSource: 'gitleaks detect (v8)',
+    nearMiss: ['INF no leaks found'],
   }),
   rule('security_scan', {
     id: 'security.codeql-sarif.alerts',
@@ -1085,6 +1046,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'CodeQL',
     example: 'Error: Code scanning found 2 new alerts with severity at or above error',
     exampleSource: 'code scanning check gate',
+    nearMiss: ['Uploading results to code scanning'],
   }),
   rule('security_scan', {
     id: 'security.vuln-scanners.generic',
@@ -1100,6 +1062,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A vulnerability scanner (grype, cargo audit, pip-audit, govulncheck, bandit) reported findings.',
     example: 'Found 2 known vulnerabilities in 1 package',
     exampleSource: 'pip-audit',
+    nearMiss: ['No known vulnerabilities found'],
   }),
 
   // ---------------------------------------------------------------- deployment
@@ -1112,6 +1075,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'helm',
     example: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress',
     exampleSource: 'helm upgrade',
+    nearMiss: ['Release "web" has been upgraded. Happy Helming!'],
   }),
   rule('deployment_error', {
     id: 'deploy.kubectl.failed',
@@ -1127,6 +1091,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'kubectl',
     example: 'error: deployment "storefront" exceeded its progress deadline',
     exampleSource: 'kubectl rollout status',
+    nearMiss: ['deployment "storefront" successfully rolled out'],
   }),
   rule('deployment_error', {
     id: 'deploy.terraform.failed',
@@ -1137,6 +1102,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'terraform',
     example: '│ Error: Error acquiring the state lock',
     exampleSource: 'terraform apply',
+    nearMiss: ['Apply complete! Resources: 3 added, 0 changed, 0 destroyed.'],
   }),
   rule('deployment_error', {
     id: 'deploy.aws.failed',
@@ -1151,6 +1117,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'aws',
     example: 'Waiter ServicesStable failed: Max attempts exceeded',
     exampleSource: 'aws ecs wait services-stable',
+    nearMiss: ['Successfully created/updated stack - storefront'],
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.failed',
@@ -1161,6 +1128,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'gcloud',
     example: 'ERROR: (gcloud.run.deploy) Revision \'storefront-00042-xiz\' is not ready and cannot serve traffic.',
     exampleSource: 'gcloud run deploy',
+    nearMiss: ['Service [storefront] revision [storefront-00042-xiz] has been deployed and is serving 100 percent of traffic.'],
   }),
   rule('deployment_error', {
     id: 'deploy.paas.rejected',
@@ -1171,6 +1139,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     tool: 'heroku',
     example: ' !\tPush rejected to storefront-staging.',
     exampleSource: 'git push heroku',
+    nearMiss: ['remote: Verifying deploy... done.'],
   }),
 
   // ---------------------------------------------------------------- flaky hints
@@ -1181,6 +1150,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'The runner itself reports retried or flaky tests.',
     example: '[WARNING] Tests run: 48, Failures: 0, Errors: 0, Skipped: 0, Flakes: 1',
     exampleSource: 'maven-surefire-plugin (rerunFailingTestsCount)',
+    nearMiss: ['[INFO] Tests run: 48, Failures: 0, Errors: 0, Skipped: 0'],
   }),
   rule('flaky_test', {
     id: 'flaky.port-in-use',
@@ -1190,6 +1160,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'peer_test.go:235: failed to start the first server. err: listen udp 127.0.0.1:42613: bind: address already in use',
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566363943.log',
+    nearMiss: ['listening on 127.0.0.1:42613'],
   }),
 
   // ---------------------------------------------------------------- tests
@@ -1202,6 +1173,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'jest (or vitest) reported failing tests.',
     example: 'FAIL src/cart.test.ts',
     exampleSource: 'jest',
+    nearMiss: ['PASS src/cart.test.ts', 'Tests:       12 passed, 12 total'],
   }),
   rule('test_failure', {
     id: 'test.jest.expect',
@@ -1211,6 +1183,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A jest expectation failed.',
     example: '    expect(received).toBe(expected) // Object.is equality',
     exampleSource: 'jest',
+    nearMiss: ['    expected value is documented in the README'],
   }),
   rule('test_failure', {
     id: 'test.mocha.failing',
@@ -1221,6 +1194,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'mocha reported failing tests.',
     example: '24 failing',
     exampleSource: 'logchunks: TypeScript/Microsoft@vscode/failed/374263682.log',
+    nearMiss: ['  24 passing (3s)'],
   }),
   rule('test_failure', {
     id: 'test.pytest.failed',
@@ -1231,6 +1205,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'pytest reported failing tests.',
     example: '= 2 failed, 10071 passed, 378 skipped, 1 xfailed, 182 warnings in 506.01 seconds =',
     exampleSource: 'logchunks: Python/scikit-learn@scikit-learn/failed/562431016.log',
+    nearMiss: ['======================== 10071 passed in 506.01 seconds ========================'],
   }),
   rule('test_failure', {
     id: 'test.python.assertion',
@@ -1240,6 +1215,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A Python assertion failed (pytest, unittest, nose).',
     example: 'FAIL: tests.openface_batch_represent_tests.test_batch_represent',
     exampleSource: 'logchunks: Lua/cmusatyalab@openface/failed/196472359.log',
+    nearMiss: ['OK (skipped=2)'],
   }),
   rule('test_failure', {
     id: 'test.go.fail',
@@ -1249,6 +1225,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'go test reported failing tests.',
     example: '--- FAIL: TestSimulation (10.06s)',
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566363943.log',
+    nearMiss: ['--- PASS: TestSimulation (10.06s)', 'ok  \tgithub.com/acme/sim\t10.1s'],
   }),
   rule('test_failure', {
     id: 'test.junit.surefire',
@@ -1265,6 +1242,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:2.12.4:test (default-test) on project retrofit: There are test failures.',
     exampleSource: 'logchunks: Java/square@retrofit/failed/403602199.log',
+    nearMiss: ['[INFO] Tests run: 48, Failures: 0, Errors: 0, Skipped: 0'],
   }),
   rule('test_failure', {
     id: 'test.rspec.failures',
@@ -1274,6 +1252,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'RSpec reported failing examples.',
     example: 'rspec ./spec/components/distributed_mutex_spec.rb:102 # DistributedMutex executions should not allow critical sections to overlap',
     exampleSource: 'logchunks: Ruby/discourse@discourse/failed/565656484.log',
+    nearMiss: ['42 examples, 0 failures'],
   }),
   rule('test_failure', {
     id: 'test.minitest.failure',
@@ -1283,6 +1262,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'Minitest reported failures.',
     example: 'bin/rails test test/application/dbconsole_test.rb:21',
     exampleSource: 'logchunks: Ruby/rails@rails/failed/517100249.log',
+    nearMiss: ['42 runs, 120 assertions, 0 failures, 0 errors, 0 skips'],
   }),
   rule('test_failure', {
     id: 'test.cargo.failed',
@@ -1292,6 +1272,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'cargo test reported failing tests.',
     example: 'test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.12s',
     exampleSource: 'cargo test',
+    nearMiss: ['test result: ok. 42 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out'],
   }),
   rule('test_failure', {
     id: 'test.phpunit.failures',
@@ -1301,6 +1282,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'PHPUnit (or PHP run-tests) reported failures.',
     example: 'Failed asserting that two strings are equal.',
     exampleSource: 'logchunks: PHP/bcit-ci@CodeIgniter/failed/476896825.log',
+    nearMiss: ['OK (42 tests, 120 assertions)'],
   }),
   rule('test_failure', {
     id: 'test.dotnet.failed',
@@ -1310,6 +1292,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'dotnet test (xUnit, NUnit, MSTest) reported failures.',
     example: '      Nancy.Testing.Tests.BrowserFixture.Should_return_JSON_serialized_form [FAIL]',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375800180.log',
+    nearMiss: ['Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42'],
   }),
   rule('test_failure', {
     id: 'test.exunit.failure',
@@ -1319,6 +1302,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'ExUnit reported failing tests.',
     example: '     Assertion with == failed',
     exampleSource: 'logchunks: Elixir/elixir-lang@elixir/failed/571777147.log',
+    nearMiss: ['42 tests, 0 failures'],
   }),
   rule('test_failure', {
     id: 'test.common-test.failed',
@@ -1328,6 +1312,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'Erlang Common Test reported failing cases.',
     example: 'inet_SUITE:t_gethostnative failed on line 696',
     exampleSource: 'logchunks: Erlang/erlang@otp/failed/550114180.log',
+    nearMiss: ['TEST COMPLETE, 42 ok, 0 failed of 42 test cases'],
   }),
   rule('test_failure', {
     id: 'test.scalatest.failed',
@@ -1337,6 +1322,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'ScalaTest (sbt) reported failing tests.',
     example: '[info] - Requests exceeding limit should increase dropped_request count *** FAILED ***',
     exampleSource: 'logchunks: Scala/twitter@finagle/failed/572992106.log',
+    nearMiss: ['[info] - Requests exceeding limit should increase dropped_request count'],
   }),
   rule('test_failure', {
     id: 'test.tap.failed',
@@ -1346,6 +1332,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A TAP harness (prove, git test suite) reported failures.',
     example: 't9502-gitweb-standalone-parse-output.sh ............ Dubious, test returned 1 (wstat 256, 0x100)',
     exampleSource: 'logchunks: C/git@git/failed/565956904.log',
+    nearMiss: ['ok 12 - parses the output'],
   }),
   rule('test_failure', {
     id: 'test.xctest.failed',
@@ -1355,6 +1342,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'XCTest (or Quick/Nimble) reported failures.',
     example: '  testThatDataRequestWithInvalidURLStringThrowsResponseHandlerError, XCTAssertTrue failed',
     exampleSource: 'logchunks: Swift/Alamofire@Alamofire/failed/552510229.log',
+    nearMiss: ['Test Case \'-[AppTests testLogin]\' passed (0.012 seconds).'],
   }),
   rule('test_failure', {
     id: 'test.karma-jasmine.failed',
@@ -1365,6 +1353,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       'Firefox 60.0.0 (Windows 7.0.0) upgrade angular1_providers injectorFactory should throw if the injector value has not been set yet FAILED',
     exampleSource: 'logchunks: TypeScript/angular@angular/failed/476598534.log',
+    nearMiss: ['Executed 42 of 42 SUCCESS (0.5 secs / 0.4 secs)'],
   }),
   rule('test_failure', {
     id: 'test.sanitizer.report',
@@ -1375,6 +1364,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     example:
       '==30799==ERROR: AddressSanitizer: heap-use-after-free on address 0x61b000080607 at pc 0x555888669d4c bp 0x7f3822083810 sp 0x7f3822083808',
     exampleSource: 'logchunks: C++/bitcoin@bitcoin/failed/567144565.log',
+    nearMiss: ['==30799==NOTE: shadow memory to allocate 0x1000 bytes'],
   }),
   rule('test_failure', {
     id: 'test.generic.assertion',
@@ -1383,6 +1373,7 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'An assertion failed or a test thread panicked.',
     example: 'java.lang.AssertionError: ',
     exampleSource: 'logchunks: Java/square@retrofit/failed/403602199.log',
+    nearMiss: ['assertions enabled: true'],
   }),
 
   // ---------------------------------------------------------------- generic (says only that something failed)
@@ -1401,7 +1392,19 @@ export const SIGNATURES: readonly Signature[] = Object.freeze([
     description: 'A step or command exited non-zero; says nothing about why.',
     example: '##[error]Process completed with exit code 1.',
     exampleSource: 'GitHub Actions runner',
+    nearMiss: ['Process completed with exit code 0.'],
   }),
+];
+
+/** Every rule: the ecosystem files, the core catalog, then the weak vocabulary (order only breaks exact ties). */
+export const SIGNATURES: readonly Signature[] = Object.freeze([
+  ...GITHUB_ACTIONS_SIGNATURES,
+  ...PACKAGE_SIGNATURES,
+  ...BUILD_AND_LINT_SIGNATURES,
+  ...TEST_SIGNATURES,
+  ...DEPLOY_AND_SECURITY_SIGNATURES,
+  ...CORE_SIGNATURES,
+  ...VOCABULARY_SIGNATURES,
 ]);
 
 /** Ids of every rule, in catalog order. */

@@ -17,7 +17,7 @@ import {
 } from './byte-prefilter.ts';
 import { cutLine, normalizeLine, type NormalizedLine } from './log-normalizer.ts';
 import { isSectionStart, prefilterDfa, scoreLine, type LineScore } from './signal-patterns.ts';
-import { DEFAULT_EXTRACT_OPTIONS, type Excerpt, type ExtractOptions, type Extraction, type Signal } from './types.ts';
+import { DEFAULT_EXTRACT_OPTIONS, STEP_SIGNAL_KIND, type Excerpt, type ExtractOptions, type Extraction, type Signal } from './types.ts';
 import { clip } from '../text.ts';
 
 /** What the GitHub Actions runner prints when the job's steps are over and its post-job phase begins. */
@@ -50,8 +50,8 @@ const PREAMBLE_FACTOR = 0.5;
  */
 const KEY_DETAIL = { before: 8, after: 10 };
 const KEY_TRAILER = { before: 10, after: 2 };
-const OTHER_DETAIL = { before: 3, after: 5 };
-const OTHER_TRAILER = { before: 7, after: 1 };
+const OTHER_DETAIL = { before: 2, after: 5 };
+const OTHER_TRAILER = { before: 4, after: 1 };
 const TRAILER_KINDS = new Set(['exit-code', 'test-summary']);
 /** A heading such as `2 failing` or `=== FAILURES ===` announces details below it: its window looks ahead only. */
 const KEY_HEADER = { before: 1, after: 12 };
@@ -59,7 +59,12 @@ const OTHER_HEADER = { before: 1, after: 7 };
 const HEADER_KINDS = new Set(['failure-header']);
 const MAX_WINDOWS = 7;
 /** A candidate this much weaker than the key line adds noise, not explanation. */
-const MIN_RELATIVE_SCORE = 0.5;
+const MIN_RELATIVE_SCORE = 0.65;
+
+interface Step {
+  line: number;
+  text: string;
+}
 
 interface Candidate {
   line: number;
@@ -67,6 +72,8 @@ interface Candidate {
   score: number;
   kind: string;
   section: number;
+  /** The `Run …` (or `$ …`) line that started the candidate's step, when the log shows one. */
+  step: Step | null;
   factor: number;
   /** Near-identical lines (same words, other numbers) share one; only the first is kept. */
   signature: string;
@@ -100,6 +107,7 @@ export class LogExtractor {
   #scores = new Map<string, LineScore | null>();
   #oldScores = new Map<string, LineScore | null>();
   #section = 0;
+  #step: Step | null = null;
   /** The exit line of the last step that failed: the output just above it is the fallback explanation. */
   #failedExit: Candidate | null = null;
   #lines = 0;
@@ -256,7 +264,7 @@ export class LogExtractor {
     return {
       keyLine: best && effectiveScore(best) > 0 ? { line: best.line, text: clip(best.text, MAX_SIGNAL_TEXT, '…') } : null,
       excerpts: best && effectiveScore(best) > 0 ? buildExcerpts(ranked, failedExit, this.#options) : [],
-      signals: ranked.slice(0, MAX_SIGNALS).map(toSignal),
+      signals: withStep(ranked.slice(0, MAX_SIGNALS).map(toSignal), best),
       stats: { lines: this.#lines, bytes: this.#bytes, truncatedLines: this.#truncatedLines },
     };
   }
@@ -351,6 +359,7 @@ export class LogExtractor {
   #consider(line: NormalizedLine, lineNumber: number): void {
     if (isSectionStart(line)) {
       this.#section++;
+      this.#step = { line: lineNumber, text: clip(line.text, MAX_SIGNAL_TEXT, '…') };
       return;
     }
     const scored = this.#score(line);
@@ -368,6 +377,7 @@ export class LogExtractor {
       score: scored.score,
       kind: scored.kind,
       section: this.#section,
+      step: this.#step,
       factor: scored.effect === 'failed' ? FAILED_SECTION_FACTOR : 1,
       signature,
       before: [],
@@ -508,6 +518,17 @@ function byRank(a: Candidate, b: Candidate): number {
 
 function signatureOf(kind: string, text: string): string {
   return `${kind}|${text.slice(0, 120).replace(/[^A-Za-z]+/g, '').slice(0, 48)}`;
+}
+
+/**
+ * The key line's step command goes last, as a `step` signal: which tool ran (`Run npm publish`, `Run
+ * golangci-lint`) tells the analyzer how to read the key line. Excerpts stay as they are, so their size does not
+ * grow; the step line is redacted with the signals.
+ */
+function withStep(signals: Signal[], best: Candidate | undefined): Signal[] {
+  const step = best?.step;
+  if (!step || signals.some((s) => s.line === step.line)) return signals;
+  return [...signals, { line: step.line, text: step.text, score: 0, kind: STEP_SIGNAL_KIND }];
 }
 
 function toSignal(candidate: Candidate): Signal {

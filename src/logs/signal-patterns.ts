@@ -44,8 +44,12 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
   'undefined|unexpected|invalid|missing|broken',
   'rate[ _.-]?limit|toomanyrequests',
   'went wrong',
+  // Refusals and findings that carry no error word: a token without permission, a scanner's findings, a mirror
+  // mid-sync (`gh: Resource not accessible by integration (HTTP 403)`, `WRN leaks found: 3`, `Hash Sum mismatch`).
+  "not accessible|forbidden|unauthori[sz]ed|leaks|mismatch|(doesn't|doesn\u2019t|does not|don't|do not) exist",
   'violation|offen[cs]e|problems? ',
   'reformat',
+  'issues :-\\(',
   LS + 'diff --git |^--- a/',
   'no output has been received',
   LS + ' *[0-9]+\\) ',
@@ -57,7 +61,7 @@ export const SIGNAL_PATTERNS: readonly string[] = Object.freeze([
 ]);
 
 /** Lines that are not evidence but tell where a step starts; they must reach the scorer too. */
-export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])']);
+export const SECTION_PATTERNS: readonly string[] = Object.freeze(['\\$ ', '##\\[(group]Run |command])', '^Run [^ ]']);
 
 /**
  * Everything the extractor lets through to normalization and scoring: the signals and the step starts. The
@@ -112,6 +116,8 @@ const RULES: readonly Rule[] = [
   { pattern: /has exceeded the maximum execution time|no output has been received in the last|the job exceeded the maximum time limit/i, score: 95, kind: 'timeout' },
   { pattern: /the runner has received a shutdown signal|lost communication with the server|the operation was canceled/i, score: 70, kind: 'cancelled' },
   { pattern: /toomanyrequests|rate limit exceeded|you have reached your pull rate limit|429 too many requests/i, score: 85, kind: 'rate-limit' },
+  // Refusals and findings that name the failure without an error word, or whose error word is only a log level.
+  { pattern: /resource not accessible by|\bleaks found: [1-9]|\bleaks detected\b|encountered leaks|hash sum mismatch|\bi\/o timeout\b|\b40[13] (?:unauthorized|forbidden)\b|\(HTTP 40[13]\)/i, score: 85, kind: 'refusal' },
   // Exit codes mark the failing step; the cause is usually above them.
   { pattern: /^the command ".*" exited with [1-9]\d*\.?$/i, score: 30, kind: 'exit-code', effect: 'failed' },
   { pattern: /^the command ".*" exited with 0\.?$/i, score: 0, kind: 'exit-code', effect: 'passed' },
@@ -128,6 +134,8 @@ const RULES: readonly Rule[] = [
   // A heading that opens the runner's report of the failing tests (mocha's `2 failing`, pytest's `=== FAILURES ===`,
   // rspec's `Failures:`): the details follow it, so its window looks ahead.
   { pattern: /^[\s=*#_-]*(?:[1-9]\d* failing|(?:test )?failures|failed tests?(?: summary)?|failing tests|summary of (?:all )?failing tests)[\s=*#_:-]*$/i, score: 80, kind: 'failure-header' },
+  // awesome_bot's banner before its list of broken links.
+  { pattern: /^Issues :-\($/, score: 80, kind: 'failure-header' },
   { pattern: /\b(?:build|tests?|suites?|job|run|task)\s+(?:FAILED|failed)\b/i, score: 55, kind: 'test-summary' },
   // Means `\S.*(?:\s|:|\.{3})(?:FAIL…)…$`, but that form backtracks quadratically on long lines that do not match;
   // only the last non-space before the separator matters, so only spaces that `.` accepts may come between.
@@ -142,6 +150,8 @@ const RULES: readonly Rule[] = [
   { pattern: /^\s*(?:tests?|specs?|examples?)\b.*\b[1-9]\d* (?:failed|failures?|failing|errors?)\b|\b[1-9]\d* (?:failed|failing|failures?|errors?|problems?|broken)\b|\(\d+\) errors?\b|^FAILURES!|^\s*failures?:\s*$|failing due to -werror|one or more tests failed/i, score: 55, kind: 'test-summary' },
   { pattern: /^E {2,}\S/, score: 60, kind: 'assertion' },
   // Package managers and dependency resolution say what they could not get; compilers reuse some words.
+  // A build that says it could not compile, in any tool's words (ts-node's `⨯ Unable to compile TypeScript`).
+  { pattern: /\b(?:unable to compile|failed to compile|compilation (?:failed|error))\b/i, score: 80, kind: 'compiler' },
   { pattern: /^\s*\[ERROR\]|^FAILURE: |^\* What went wrong|^BUILD FAILED|could not (?:resolve|find|transfer|download|fetch|get|connect|install|open|read|load)|packagesnotfounderror|no matching distribution|unable to locate package|could not find a version|failed to (?:download|fetch|resolve|install|build|compile|load|connect|run|open|read|start|execute|create|find|parse)/i, score: 70, kind: 'package-manager' },
   // Compilers and linters, in the `path:line[:col]: severity: message` shape most of them share.
   { pattern: /^\S+:\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\]| [A-Z]{2,}\d+|:? [A-Z]+\d{3,})\b|^\S+\(\d+,\d+\): error\b|\berror: (?:cannot|could not|undefined|expected|use of|no member|unknown|unresolved|mismatched|type)/i, score: 90, kind: 'compiler' },
@@ -171,7 +181,7 @@ const RULES: readonly Rule[] = [
   { pattern: /(?<![\w/.-])(?:error|errors)(?![\w/-])(?!\.\w)/i, score: 50, kind: 'error' },
   { pattern: /\b(?:failed|failure|failing)\b/i, score: 45, kind: 'failure' },
   { pattern: /\bexception\b|\baborted?\b|\bcrash(?:ed)?\b/i, score: 45, kind: 'error' },
-  { pattern: /\bcannot\b|\bcan't\b|could not|couldn't|unable to|not found|not defined|no such/i, score: 40, kind: 'error' },
+  { pattern: /\bcannot\b|\bcan't\b|could not|couldn't|unable to|not found|not defined|no such|\b(?:doesn't|doesn\u2019t|does not|don't|do not) exist\b/i, score: 40, kind: 'error' },
   { pattern: /\b(?:undefined|unexpected|invalid|missing|broken|denied|refused)\b|\bnot ok\b/i, score: 30, kind: 'error' },
 ];
 

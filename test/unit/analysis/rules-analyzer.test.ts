@@ -81,6 +81,21 @@ describe('analyzeWithRules', () => {
     expect(a.reasoning).toMatch(/network_error .* explains the test_failure evidence/);
   });
 
+  it('keeps the tests when their summary counts more failures than there are network errors', () => {
+    const lines = [
+      'FAIL src/api.test.ts',
+      '  ● api › fetches the catalog',
+      '    FetchError: request to https://registry.example.com/catalog failed, reason: read ECONNRESET',
+      '  ● api › rejects an empty order',
+      'Tests:       2 failed, 40 passed, 42 total',
+      '##[error]Process completed with exit code 1.',
+    ];
+    const a = analyze(extractionOf(lines, { key: 0, signals: [0, 2, 4, 5] }));
+    expect(a.category).toBe('test_failure');
+    // The network error still shows as the runner-up: the confidence is lower than for a clean test failure.
+    expect(a.reasoning).toContain('network_error');
+  });
+
   it('reports a cancelled job as cancelled, for people to decide', () => {
     const a = analyze(singleLine('##[error]The operation was canceled.', 310), { conclusion: 'cancelled' });
     expect(a.category).toBe('cancelled');

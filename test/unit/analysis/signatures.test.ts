@@ -3,6 +3,22 @@ import { analyzeWithRules, firstMatch } from '../../../src/analysis/rules-analyz
 import { CATEGORY_PROFILES, SIGNATURES, rulesCatalogIds } from '../../../src/analysis/signatures.ts';
 import { CATEGORIES, EFFORTS, REMEDIATION_ACTIONS } from '../../../src/analysis/taxonomy.ts';
 import { singleLine } from './helpers.ts';
+import { GITHUB_ACTIONS_SIGNATURES } from '../../../src/analysis/signatures/github-actions.ts';
+import { PACKAGE_SIGNATURES } from '../../../src/analysis/signatures/packages.ts';
+import { BUILD_AND_LINT_SIGNATURES } from '../../../src/analysis/signatures/build-and-lint.ts';
+import { TEST_SIGNATURES } from '../../../src/analysis/signatures/tests.ts';
+import { DEPLOY_AND_SECURITY_SIGNATURES } from '../../../src/analysis/signatures/deploy-and-security.ts';
+import { VOCABULARY_SIGNATURES } from '../../../src/analysis/signatures/vocabulary.ts';
+
+/** The catalog files split by ecosystem, which signatures.ts assembles. */
+const ECOSYSTEM_SIGNATURES = [
+  ...GITHUB_ACTIONS_SIGNATURES,
+  ...PACKAGE_SIGNATURES,
+  ...BUILD_AND_LINT_SIGNATURES,
+  ...TEST_SIGNATURES,
+  ...DEPLOY_AND_SECURITY_SIGNATURES,
+  ...VOCABULARY_SIGNATURES,
+];
 
 describe('signature catalog', () => {
   it('has unique ids and only taxonomy values', () => {
@@ -25,7 +41,16 @@ describe('signature catalog', () => {
     for (const c of CATEGORIES.filter((c) => c !== 'unknown')) expect(covered).toContain(c);
   });
 
+  it('gives every rule a near miss, and includes every ecosystem file in the catalog', () => {
+    for (const s of SIGNATURES) expect([s.id, s.nearMiss.length]).not.toEqual([s.id, 0]);
+    for (const s of ECOSYSTEM_SIGNATURES) expect(SIGNATURES).toContain(s);
+  });
+
   describe.each(SIGNATURES.map((s) => [s.id, s] as const))('%s', (_id, signature) => {
+    it('matches none of its near misses', () => {
+      for (const line of signature.nearMiss) expect([line, firstMatch(signature, line)?.[0] ?? null]).toEqual([line, null]);
+    });
+
     it('matches its own real example line', () => {
       expect(firstMatch(signature, signature.example)).not.toBeNull();
     });

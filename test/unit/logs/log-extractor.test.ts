@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { extractFromStream, extractFromText } from '../../../src/logs/log-extractor.ts';
 import { normalizeLine } from '../../../src/logs/log-normalizer.ts';
-import type { Extraction } from '../../../src/logs/types.ts';
+import { STEP_SIGNAL_KIND, type Extraction } from '../../../src/logs/types.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/logs/${name}`, import.meta.url));
 
@@ -133,6 +133,34 @@ describe('extraction from GitHub Actions logs', () => {
   it('keeps the operation-was-canceled line in the excerpt of a timed-out job', () => {
     const extraction = extractFromText(fixture('gha-timeout.log').toString('utf8'));
     expect(allText(extraction)).toContain('The operation was canceled.');
+  });
+});
+
+describe('GitHub Actions failures without an error word', () => {
+  // Refusals, findings and mirror errors that name the failure in words the generic patterns do not know.
+  it.each([
+    ['gh: Resource not accessible by integration (HTTP 403)', 'Run gh api -X PUT repos/acme/widgets/pages'],
+    ['12:27AM WRN leaks found: 7', 'Run gitleaks detect --redact'],
+    ['  Hash Sum mismatch', 'Run sudo apt-get update'],
+    ['2026/01/05 10:40:37 dial tcp 10.0.0.8:22: i/o timeout', 'Run appleboy/ssh-action@v1'],
+  ])('keeps %j as the key line and hands over its step', (line, step) => {
+    const extraction = extractFromText(ghaLog(['Checking things', line], step));
+    expect(extraction.keyLine?.text.trim()).toBe(line.trim());
+    expect(excerptLines(extraction).has(extraction.keyLine!.line)).toBe(true);
+    const stepSignal = extraction.signals.find((s) => s.kind === STEP_SIGNAL_KIND);
+    expect(stepSignal?.text).toBe(step);
+    expect(stepSignal?.score).toBe(0);
+  });
+
+  it('hands over the step of a pasted log whose `Run …` line has no ##[group] marker', () => {
+    const extraction = extractFromText(['Run google-github-actions/deploy-cloudrun@v2', '  with:', '    region: europe-west1', 'Creating a service revision...', 'Error: the revision failed to start'].join('\n'));
+    expect(extraction.keyLine?.line).toBe(5);
+    expect(extraction.signals.at(-1)).toEqual({ line: 1, text: 'Run google-github-actions/deploy-cloudrun@v2', score: 0, kind: STEP_SIGNAL_KIND });
+  });
+
+  it('hands over no step when the log shows none', () => {
+    const extraction = extractFromText('compiling\nsrc/main.c:3:1: error: expected ; before }\n');
+    expect(extraction.signals.some((s) => s.kind === STEP_SIGNAL_KIND)).toBe(false);
   });
 });
 

@@ -1,0 +1,168 @@
+import { rule, type Signature } from './rule.ts';
+
+/**
+ * Compilers and build drivers (CMake, make, xcodebuild, MSBuild) and linters, formatters and commit checks,
+ * in the message shapes their documentation shows. A linter that died on its own time limit is `timeout`.
+ */
+export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
+  // ---------------------------------------------------------------- build drivers
+  rule('compilation_error', {
+    id: 'compile.cmake.error',
+    patterns: [/^CMake Error at \S+:\d+ \([\w_]+\):/, /^CMake Error: /, /^-- Configuring incomplete, errors occurred!/],
+    weight: 0.9,
+    description: 'CMake failed while configuring or installing (a missing file, package or bad option).',
+    tool: 'cmake',
+    example: 'CMake Error at CMakeLists.txt:41 (find_package):',
+    exampleSource: 'cmake',
+    nearMiss: ['CMake Warning at CMakeLists.txt:12 (message):', '-- Configuring done'],
+  }),
+  rule('compilation_error', {
+    id: 'compile.make.object-target',
+    // make names the target it failed to build: an object file or library means the compiler failed on it.
+    patterns: [/^make(?:\[\d+\])?: \*\*\* \[[^\]]*\.(?:o|obj|lo|a|so)\] Error \d+$/, /^ninja: build stopped: subcommand failed\.$/, /^FAILED: \S+\.(?:o|obj)\b/],
+    weight: 0.6,
+    description: 'make or ninja stopped because compiling an object file failed.',
+    tool: 'make',
+    example: 'make[2]: *** [src/CMakeFiles/core.dir/parser.c.o] Error 1',
+    exampleSource: 'GNU make',
+    nearMiss: ['make[1]: *** [Makefile:12: test] Error 2', 'make: *** [all] Terminated'],
+  }),
+  rule('compilation_error', {
+    id: 'compile.xcodebuild.failed',
+    patterns: [/^\s*(?:▸ )?\*\* (?:BUILD|ARCHIVE) FAILED \*\*$/, /^The following build commands failed:$/, /^error: exportArchive: /],
+    weight: 0.75,
+    description: 'xcodebuild reported the build (or archive) failed.',
+    tool: 'xcodebuild',
+    example: '** BUILD FAILED **',
+    exampleSource: 'xcodebuild',
+    nearMiss: ['** BUILD SUCCEEDED **', '** TEST FAILED **'],
+  }),
+
+  // ---------------------------------------------------------------- linters and formatters
+  rule('lint_error', {
+    id: 'lint.mypy.error',
+    // mypy is a type checker run as a lint step; its errors fail the check, not the build.
+    patterns: [/^[\w./-]+\.pyi?:(?:\d+:)? error: .+/, /^Found \d+ errors? in \d+ files? \((?:checked \d+ source files?|errors prevented further checking)\)/],
+    weight: 0.9,
+    description: 'mypy reported type errors.',
+    tool: 'mypy',
+    example: 'app/models.py:31: error: Argument 1 to "load" has incompatible type "str"; expected "int"  [arg-type]',
+    exampleSource: 'mypy',
+    nearMiss: ['Success: no issues found in 42 source files', 'app/models.py:31: note: Revealed type is "builtins.int"'],
+  }),
+  rule('lint_error', {
+    id: 'lint.eslint.react-scripts',
+    // react-scripts / webpack's ESLint plugin: warnings become errors under CI=true.
+    patterns: [/^\[eslint\]\s*$/, /^\s*Line \d+:\d+:\s+.+\s{2,}[@\w/-]+$/, /^Treating warnings as errors because process\.env\.CI = true\.?$/],
+    weight: 0.9,
+    description: "ESLint findings reported through react-scripts' or webpack's build (CI=true turns warnings into errors).",
+    tool: 'eslint',
+    example: "  Line 12:8:  'useMemo' is defined but never used  no-unused-vars",
+    exampleSource: 'react-scripts build (eslint-webpack-plugin)',
+    nearMiss: ['Line 12 of 80'],
+  }),
+  rule('lint_error', {
+    id: 'lint.actionlint',
+    patterns: [/^\S+\.ya?ml:\d+:\d+: .+ \[(?:syntax-check|expression|shellcheck|runner-label|action|events|job-needs|matrix|credentials|env-var|glob|permissions|workflow-call|id|pyflakes|deprecated-commands|if)\]$/],
+    weight: 0.95,
+    description: 'actionlint found problems in a workflow file.',
+    tool: 'actionlint',
+    example: '.github/workflows/ci.yml:18:15: property "node" is not defined in object type {} [expression]',
+    exampleSource: 'actionlint',
+    nearMiss: ['.github/workflows/ci.yml:18:15: using deprecated runner'],
+  }),
+  rule('lint_error', {
+    id: 'lint.super-linter',
+    patterns: [/\bFound errors in \[[\w-]+\] linter!/, /\bErrors found in \w+\b.*\blinter\b/i],
+    weight: 0.95,
+    description: 'Super-Linter reported a linter that found errors.',
+    tool: 'super-linter',
+    example: 'ERROR! Found errors in [yamllint] linter!',
+    exampleSource: 'github/super-linter',
+    nearMiss: ['Successfully linted [yamllint] files'],
+  }),
+  rule('lint_error', {
+    id: 'lint.commitlint',
+    patterns: [/^\s*✖\s+.+ \[(?:type|subject|scope|header|body|footer|references)-[\w-]+\]$/, /\bYou have commit messages with errors\b/, /^\s*✖\s+found \d+ problems?, \d+ warnings?$/],
+    weight: 0.95,
+    description: 'commitlint rejected a commit message.',
+    tool: 'commitlint',
+    example: '✖   type must be one of [build, chore, ci, docs, feat, fix] [type-enum]',
+    exampleSource: 'commitlint',
+    nearMiss: ['✔   found 0 problems, 0 warnings'],
+  }),
+  rule('lint_error', {
+    id: 'lint.ktlint-detekt',
+    patterns: [/^\S+\.kts?:\d+:\d+: .+ \((?:standard|ktlint)[:\w-]*\)$/, /^\S+\.kts?:\d+:\d+: .+ \[[\w-]+\]$/, /\bBuild failed with \d+ weighted issues\b/],
+    weight: 0.9,
+    description: 'ktlint or detekt reported Kotlin style issues.',
+    tool: 'ktlint',
+    example: 'src/main/kotlin/App.kt:12:1: Unexpected blank line(s) before "}" (standard:no-blank-line-before-rbrace)',
+    exampleSource: 'ktlint',
+    nearMiss: ['Compiling src/main/kotlin/App.kt'],
+  }),
+  rule('timeout', {
+    id: 'timeout.lint.deadline',
+    explains: ['lint_error'],
+    patterns: [/\bTimeout exceeded: try increasing it by passing --timeout option\b/, /\bfailed to run 'golangci-lint.*context deadline exceeded\b/],
+    weight: 1,
+    description: 'golangci-lint ran out of its --timeout before it finished.',
+    tool: 'golangci-lint',
+    example: 'level=error msg="Timeout exceeded: try increasing it by passing --timeout option"',
+    exampleSource: 'golangci-lint',
+    nearMiss: ['level=info msg="[runner] linters took 1m2s"'],
+  }),
+
+  // ---------------------------------------------------------------- more compilers and build drivers
+  rule('compilation_error', {
+    id: 'compile.msvc.error',
+    patterns: [/\(\d+\): (?:fatal )?error C\d{4}: /, /\b(?:fatal )?error LNK\d{4}: /, /: error MSB\d{4}: /],
+    weight: 0.95,
+    description: 'MSVC (cl.exe, link.exe) or MSBuild reported an error.',
+    tool: 'msvc',
+    example: "D:\\a\\app\\app\\src\\main.cpp(42): error C2065: 'count': undeclared identifier",
+    exampleSource: 'MSVC cl.exe',
+    nearMiss: ["D:\\a\\app\\app\\src\\main.cpp(42): warning C4996: 'strcpy': This function or variable may be unsafe."],
+  }),
+  rule('compilation_error', {
+    id: 'compile.jvm.task-failed',
+    patterns: [/^> Task :\S*:?compile\w+ FAILED$/, /^Execution failed for task '[^']*:compile\w*'\.$/, /\bCompilation failed; see the compiler error output for details\b/, /^\[ERROR\] COMPILATION ERROR :?\s*$/, /\bFailed to execute goal org\.apache\.maven\.plugins:maven-compiler-plugin\b/],
+    weight: 0.9,
+    description: 'Gradle or Maven stopped because a compile task failed.',
+    tool: 'gradle',
+    example: '> Task :app:compileDebugJavaWithJavac FAILED',
+    exampleSource: 'gradle',
+    nearMiss: ['> Task :app:compileDebugJavaWithJavac UP-TO-DATE', '> Task :app:test FAILED'],
+  }),
+
+  // ---------------------------------------------------------------- more linters
+  rule('lint_error', {
+    id: 'lint.pre-commit.hook-failed',
+    patterns: [/^- hook id: [\w-]+$/, /^- files were modified by this hook$/, /^[\w .,'()/-]+\.{3,}Failed$/],
+    weight: 0.9,
+    description: 'A pre-commit hook failed or rewrote files.',
+    tool: 'pre-commit',
+    example: 'trim trailing whitespace.................................................Failed',
+    exampleSource: 'pre-commit run --all-files',
+    nearMiss: ['trim trailing whitespace.................................................Passed'],
+  }),
+  rule('lint_error', {
+    id: 'lint.lintrunner',
+    patterns: [/^>>> Lint for \S+:$/, /^\s*(?:Error|Warning) \([A-Z][A-Z0-9_-]+\) [\w-]+/],
+    weight: 0.9,
+    description: 'lintrunner reported lint messages.',
+    tool: 'lintrunner',
+    example: '  Error (FLAKE8) F401',
+    exampleSource: 'lintrunner',
+    nearMiss: ['ok No lint issues.'],
+  }),
+  rule('lint_error', {
+    id: 'lint.misc-linters',
+    patterns: [/^\S+:\d+ DL\d{4} (?:error|warning|info|style): /, /^ERROR: \S+ Imports are incorrectly sorted and\/or formatted\.$/, /^\s*\d+:\d+\s+error\s+.+\s\([\w-]+\)$/, /\b[1-9]\d* (?:files? )?(?:would be reformatted|need(?:s)? formatting)\b/],
+    weight: 0.9,
+    description: 'hadolint, isort, yamllint or a formatter in check mode reported problems.',
+    example: 'Dockerfile:7 DL3008 warning: Pin versions in apt get install. Instead of `apt-get install <package>` use `apt-get install <package>=<version>`',
+    exampleSource: 'hadolint',
+    nearMiss: ['All done! ✨ 🍰 ✨ 12 files left unchanged.'],
+  }),
+];
