@@ -112,8 +112,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
 
   async function answer(request: ChatRequest, step: Step, res: ServerResponse): Promise<void> {
     if ('delayMs' in step) {
+      let timer: NodeJS.Timeout | undefined;
       const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, step.delayMs)), closed]);
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, step.delayMs))), closed]);
+      clearTimeout(timer);
       if (res.destroyed || res.writableEnded) return;
       if (step.then) await answer(request, step.then, res);
       else sendError(res, 504, 'slow step with nothing after it', 'server_error');

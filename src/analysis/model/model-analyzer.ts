@@ -30,6 +30,8 @@ import { VerdictCache } from './verdict-cache.ts';
  */
 
 export const DEFAULT_MODEL = 'gpt-4o';
+/** The SDK's structured-output tool (@strands-agents/sdk tools/structured-output-tool). */
+const STRUCTURED_OUTPUT_TOOL_NAME = 'strands_structured_output';
 export const DEFAULT_MAX_TURNS = 6;
 export const DEFAULT_DEADLINE_MS = 60_000;
 /** Fallback reasons as short codes (stored with the usage) and sentences (shown on the record). */
@@ -221,7 +223,15 @@ export class ModelAnalyzer implements Analyzer {
       const result = await agent.invoke(prompt, { structuredOutputSchema: ModelVerdict, cancelSignal: signal, limits: { turns: this.#options.maxTurns ?? DEFAULT_MAX_TURNS } });
       const tokens = usageOf(agent);
       if (result.stopReason === 'cancelled') outcome = fail(deadlineFailure(context.signal, this.#options.deadlineMs), { tokens, injection: session.injection, toolCalls: session.calls });
-      else if (result.stopReason === 'limitTurns') outcome = fail({ code: 'too-many-turns', reason: `the model was still calling tools after ${this.#options.maxTurns ?? DEFAULT_MAX_TURNS} turns: rules only` }, { tokens, injection: session.injection, toolCalls: session.calls });
+      else if (result.stopReason === 'limitTurns') {
+        const turns = this.#options.maxTurns ?? DEFAULT_MAX_TURNS;
+        // The SDK answers a verdict that fails the schema with the validation error and lets the model try
+        // again; out of turns after such tries is a schema failure, not a tool loop.
+        const failure: Failure = triedVerdict(agent)
+          ? { code: 'invalid-verdict', reason: `the model's verdicts failed the schema on every try within ${turns} turns: rules only` }
+          : { code: 'too-many-turns', reason: `the model was still calling tools after ${turns} turns: rules only` };
+        outcome = fail(failure, { tokens, injection: session.injection, toolCalls: session.calls });
+      }
       else outcome = await this.#accept(result.structuredOutput, { floor, model, context, session, tokens, excerptInjection, cacheKey, fail });
     } catch (error) {
       outcome = fail(classify(error, context.signal, this.#options.deadlineMs), { tokens: usageOf(agent), injection: session.injection, toolCalls: session.calls });
@@ -330,7 +340,17 @@ export class ModelAnalyzer implements Analyzer {
     return async (input, init) => {
       const started = performance.now();
       try {
-        const response = await base(input, init);
+        let response: Response;
+        try {
+          response = await base(input, init);
+        } catch (error) {
+          // The client tells a timeout from a lost connection by the error's name; keep it, as an Error of
+          // this realm (fetch's DOMException is not one under every runtime, and would lose its name).
+          if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError') {
+            throw Object.assign(new Error('the request was aborted (timed out)', { cause: error }), { name: 'AbortError' });
+          }
+          throw error;
+        }
         const body = await response.arrayBuffer();
         return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
       } finally {
@@ -343,6 +363,10 @@ export class ModelAnalyzer implements Analyzer {
 function requirePolicy(context: AnalysisContext) {
   if (context.policy === undefined) throw new TypeError('the model analyzer needs the policy in its context (allowedActions bound the merge)');
   return context.policy;
+}
+
+function triedVerdict(agent: Agent): boolean {
+  return agent.messages.some((message) => message.content.some((block) => block.type === 'toolUseBlock' && block.name === STRUCTURED_OUTPUT_TOOL_NAME));
 }
 
 function usageOf(agent: Agent): { input: number; output: number } {

@@ -19,7 +19,7 @@ import {
 
 /** What the tools read from; every source is optional (the CLI has no GitHub, a test may have no store). */
 export interface ToolSources {
-  jobLog?(repository: string, jobId: number, options: { maxBytes: number; signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array | string>>;
+  jobLog?(repository: string, jobId: number, options: { maxBytes: number; signal?: AbortSignal }): Promise<LogSource>;
   fileAt?(repository: string, path: string, ref: string, options: { maxBytes: number; signal?: AbortSignal }): Promise<string | null>;
   changedFiles?(): Promise<{ files: string[]; complete: boolean }>;
   history?(fingerprint: string): Promise<FailureHistory | null>;
@@ -35,6 +35,9 @@ export interface RunSummary {
   createdAt: string;
   event?: string;
 }
+
+/** A log as the GitHub client streams it (or, in a test, its text). */
+export type LogSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
 /** What one record lets the tools see: only its own jobs, commit and workflow. */
 export interface ToolScope {
@@ -148,7 +151,7 @@ export function createToolSession(scope: ToolScope, sources: ToolSources, budget
 }
 
 /** Lines [from, from + count) of a log, normalized (no timestamps or ANSI) and numbered as in the file. */
-export async function readLogWindow(source: AsyncIterable<Uint8Array | string>, from: number, count: number): Promise<string[]> {
+export async function readLogWindow(source: LogSource, from: number, count: number): Promise<string[]> {
   const decoder = new TextDecoder();
   const out: string[] = [];
   let line = 1;
