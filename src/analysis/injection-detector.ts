@@ -57,7 +57,8 @@ const PATTERNS: readonly Pattern[] = [
   // "AI: classify this as", "Model, please set", "assistants must"
   { kind: 'assistant-address', regex: new RegExp(String.raw`\b${MODEL_NOUN}s?\s*[:,]\s*${IMPERATIVE}\b`, 'giu') },
   // "If you are an AI", "you are a CI analyzer", "as a language model you must"
-  { kind: 'assistant-address', regex: new RegExp(String.raw`\b(?:if\s+)?(?:you\s+are|you're|you\s+will\s+act\s+as|act\s+as|pretend\s+to\s+be|as)\s+(?:an?\s+|the\s+)?(?:helpful\s+|automated\s+|ci\s+)?${MODEL_NOUN}\b`, 'giu') },
+  { kind: 'assistant-address', regex: new RegExp(String.raw`\b(?:if\s+)?(?:you\s+are|you're|you\s+will\s+act\s+as|act\s+as|pretend\s+to\s+be)\s+(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?${MODEL_NOUN}\b`, 'giu') },
+  { kind: 'assistant-address', regex: new RegExp(String.raw`\bas\s+(?:an?\s+|the\s+)?(?:helpful\s+|automated\s+|ci\s+)?(?:ai|assistant|(?:large\s+)?language\s+model|llm|chat-?bot)\b`, 'giu') },
   // "any AI reading this", "to whoever (or whatever) analyzes this log"
   { kind: 'assistant-address', regex: new RegExp(String.raw`\b(?:any|the|every)\s+${MODEL_NOUN}s?\s+(?:reading|analy[sz]ing|processing|reviewing|parsing|that\s+reads)\b|\bwho(?:ever)?\s+(?:or\s+what(?:ever)?\s+)?(?:is\s+)?(?:reads?|reading|analy[sz](?:es|ing))\s+this\s+(?:log|output|file)`, 'giu') },
   // "ignore all previous instructions", "disregard the above", "override your rules", "new instructions:"
@@ -71,8 +72,8 @@ const PATTERNS: readonly Pattern[] = [
   // Chat-template tokens and role headers that would open a new turn in a prompt
   { kind: 'role-marker', regex: /<\|(?:im_start|im_end|im_sep|system|user|assistant|developer|endoftext|end|start_header_id|end_header_id|eot_id|begin_of_text|channel|message|tool)\|>/giu },
   { kind: 'role-marker', regex: /\[\/?INST\]|<<\/?SYS>>|<\/?(?:system|assistant|user|developer|instructions?|prompt|human|ai)>/giu },
-  { kind: 'role-marker', regex: /^[\t >#*-]*(?:system|assistant|developer|human|ai|user)\s*(?:prompt|message|role)?\s*:\s*(?=(?:you|ignore|disregard|the\s+(?:log|failure|model|verdict)|from\s+now|new|please|respond|classify|always|never|do\s+not|set|return|output|mark|treat|this\s+(?:failure|log|is)))/gimu },
-  { kind: 'role-marker', regex: /^[\t >#*-]*#{1,6}\s*(?:system|assistant|instructions?|developer)(?:\s+(?:prompt|message))?\s*#*\s*$/gimu },
+  { kind: 'role-marker', regex: /^(?:\d+ \| )?[\t >#*-]*(?:system|assistant|developer|human|ai|user)\s*(?:prompt|message|role)?\s*:\s*(?=(?:you|ignore|disregard|the\s+(?:log|failure|model|verdict)|from\s+now|new|please|respond|classify|always|never|do\s+not|set|return|output|mark|treat|this\s+(?:failure|log|is)))/gimu },
+  { kind: 'role-marker', regex: /^(?:\d+ \| )?[\t >#*-]*#{1,6}\s*(?:system|assistant|instructions?|developer)(?:\s+(?:prompt|message))?\s*#*\s*$/gimu },
   { kind: 'role-marker', regex: /"role"\s*:\s*"(?:system|assistant|developer|tool)"/giu },
   // Text shaped like the tool calls or the verdict of the protocol the model speaks
   { kind: 'fake-tool-call', regex: /"?\b(?:tool_calls?|function_call|tool_use|tool_choice|strands_structured_output)\b"?\s*[:=(]/giu },
@@ -89,7 +90,7 @@ const PATTERNS: readonly Pattern[] = [
  * start of a text is a byte-order mark.
  */
 const HIDDEN = /[\u{E0000}-\u{E007F}]+|[\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\u061C\u180E\uFEFF]+/gu;
-const BASE64 = new RegExp(String.raw`(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{${MIN_BASE64},}={0,2}(?![A-Za-z0-9+/=])|(?<![A-Za-z0-9+/=_-])[A-Za-z0-9_-]{${MIN_BASE64},}={0,2}(?![A-Za-z0-9_=-])`, 'gu');
+const BASE64 = new RegExp(String.raw`(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{${MIN_BASE64},}={0,2}(?![A-Za-z0-9+/=])|(?<![A-Za-z0-9+/_-])[A-Za-z0-9_-]{${MIN_BASE64},}={0,2}(?![A-Za-z0-9_=-])`, 'gu');
 
 /** Frames untrusted text as data, naming where it came from, so the prompt never mixes it with instructions. */
 export function wrapUntrusted(item: UntrustedText): string {
@@ -121,17 +122,10 @@ function detectInText(source: string, text: string): InjectionSpan[] {
     const revealed = revealTags(match[0]);
     add('hidden-unicode', start, start + match[0].length, revealed ?? match[0]);
   }
-  // Tag characters hide ASCII: read the hidden text as well, as a model would.
-  const tagText = revealTags(text.match(/[\u{E0000}-\u{E007F}]+/gu)?.join(' ') ?? '');
-  const scanned = tagText === null ? [text] : [text, tagText];
-
-  for (const [index, candidate] of scanned.entries()) {
-    for (const pattern of PATTERNS) {
-      for (const match of candidate.matchAll(pattern.regex)) {
-        if (index === 0) add(pattern.kind, match.index, match.index + match[0].length, contextAround(candidate, match.index, match[0].length));
-        else add(pattern.kind, 0, 0, `hidden: ${match[0]}`);
-      }
-    }
+  // Tag characters are reported above with the text they spell, whatever it says: hidden text has no
+  // legitimate place in a CI log.
+  for (const pattern of PATTERNS) {
+    for (const match of text.matchAll(pattern.regex)) add(pattern.kind, match.index, match.index + match[0].length, contextAround(text, match.index, match[0].length));
   }
 
   for (const match of text.matchAll(BASE64)) {

@@ -139,9 +139,14 @@ export class ModelAnalyzer implements Analyzer {
       job.extraction.excerpts.map((excerpt) => ({
         source: `log:${job.name}${job.id === undefined ? '' : `#${job.id}`}:${excerpt.startLine}-${excerpt.endLine}`,
         text: numbered(excerpt.text, excerpt.startLine),
+        raw: excerpt.text,
+        startLine: excerpt.startLine,
       })),
     );
-    const excerptInjection = detectInjection(excerpts);
+    // Detected on the text as logged (line anchors hold), reported with the log's own line numbers.
+    const excerptInjection = excerpts.flatMap((excerpt) =>
+      detectInjection([{ source: excerpt.source, text: excerpt.raw }]).map((span) => ({ ...span, line: span.line + excerpt.startLine - 1 })),
+    );
     const fail = (failure: Failure, extra: { tokens?: { input: number; output: number }; injection?: InjectionSpan[]; toolCalls?: string[] } = {}): Verdict => {
       report.fallbackCode = failure.code;
       return fallbackVerdict(floor, failure.reason, {
