@@ -8,6 +8,7 @@ Commands:
   metrics [--since T] [--repo R]   Success rate, time to detect/analyze/approve/remediate, categories, risk
   retention --older-than 90d       Export, then delete, what is older
   operator [options]               Run the Kubernetes operator (watch, analyze and gate FailureRecords)
+  mcp [options]                    Serve the read-only analysis tools over MCP (stdio) for a coding agent
   help                             Show this help
 
 Run 'ci-remediator <command> --help' for a command's options.
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   metrics: async () => (await import('./commands/metrics.ts')).run,
   retention: async () => (await import('./commands/retention.ts')).run,
   operator: async () => (await import('./commands/operator.ts')).run,
+  mcp: async () => (await import('./commands/mcp.ts')).run,
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
