@@ -81,6 +81,7 @@ export interface ModelAnalyzerOptions {
 
 /** What the analyzer reports beside the verdict, for the CLI's --json and the benchmark. */
 export interface ModelRunReport {
+  /** What the record budget counted: prompt, excerpt and tool results, each once (the endpoint bills re-sends too). */
   estimatedInputTokens: number;
   toolCalls: ReadToolName[];
   cached: boolean;
@@ -242,6 +243,7 @@ export class ModelAnalyzer implements Analyzer {
       outcome = fail(classify(error, context.signal, this.#options.deadlineMs), { tokens: usageOf(agent), injection: session.injection, toolCalls: session.calls });
     }
     report.toolCalls = [...session.calls];
+    report.estimatedInputTokens = budget.used;
     await this.#recordUsage(context, policyName, floor.fingerprint, model, outcome, report.fallbackCode ?? 'ok');
     return outcome;
   }
