@@ -177,8 +177,7 @@ export class ModelAnalyzer implements Analyzer {
 
     const prompt = userPrompt(floor, excerpts);
     const budget = new RecordBudget(limit);
-    const toolSpecs = JSON.stringify(READ_TOOLS.map((t) => ({ name: t.name, description: t.description })));
-    const fixed = budget.charge(SYSTEM_PROMPT) + budget.charge(prompt) + budget.charge(toolSpecs) + estimateTokens(JSON.stringify(ModelVerdict.toJSONSchema()));
+    const fixed = budget.chargeTokens(constantPromptTokens()) + budget.charge(prompt);
     report.estimatedInputTokens = fixed;
     if (fixed > limit) {
       return fail({ code: 'over-record-budget', reason: `the prompt needs about ${fixed} input tokens, over the policy's maxInputTokens ${limit}: rules only` });
@@ -365,6 +364,17 @@ export class ModelAnalyzer implements Analyzer {
       }
     };
   }
+}
+
+let constantTokens: number | undefined;
+
+/** The system prompt, the tool specifications and the verdict schema are sent on every call: counted once per process. */
+function constantPromptTokens(): number {
+  constantTokens ??=
+    estimateTokens(SYSTEM_PROMPT) +
+    estimateTokens(JSON.stringify(READ_TOOLS.map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema.toJSONSchema() })))) +
+    estimateTokens(JSON.stringify(ModelVerdict.toJSONSchema()));
+  return constantTokens;
 }
 
 function requirePolicy(context: AnalysisContext) {

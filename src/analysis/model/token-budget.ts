@@ -60,6 +60,12 @@ export class RecordBudget {
     return true;
   }
 
+  /** Counts a number of tokens already known. */
+  chargeTokens(tokens: number): number {
+    this.#used += tokens;
+    return tokens;
+  }
+
   /** Counts unconditionally (the fixed part of the prompt, which is sent whatever the budget says). */
   charge(text: string): number {
     const tokens = estimateTokens(text);
