@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { LogReport } from '../analysis/analyze-log.ts';
 import type { Verdict } from '../analysis/analyzer.ts';
 import { DEFAULT_MODEL, ModelAnalyzer } from '../analysis/model/model-analyzer.ts';
+import type { ModelUsageLedger } from '../analysis/model/token-budget.ts';
 import type { RemediationPolicy } from '../api/remediation-policy.ts';
 import { InputError } from '../errors.ts';
 import { gate } from '../policy/gate.ts';
@@ -24,8 +25,11 @@ export interface ModelSetup {
   model: string;
 }
 
-/** Reads OPENAI_API_KEY (or --openai-api-key-file) and OPENAI_BASE_URL; a missing key is a usage error. */
-export async function modelSetup(flags: ModelFlags, env: NodeJS.ProcessEnv): Promise<ModelSetup | undefined> {
+/**
+ * Reads OPENAI_API_KEY (or --openai-api-key-file) and OPENAI_BASE_URL; a missing key is a usage error. With
+ * `usage` (the store, under --record) each call is recorded and the policy's daily budget applies.
+ */
+export async function modelSetup(flags: ModelFlags, env: NodeJS.ProcessEnv, usage?: ModelUsageLedger): Promise<ModelSetup | undefined> {
   if (flags.provider === 'rules') return undefined;
   let apiKey = env.OPENAI_API_KEY;
   if (flags.apiKeyFile !== undefined) {
@@ -38,7 +42,7 @@ export async function modelSetup(flags: ModelFlags, env: NodeJS.ProcessEnv): Pro
   if (apiKey === undefined || apiKey === '') throw new InputError('--provider openai needs an API key: set OPENAI_API_KEY or give --openai-api-key-file FILE');
   const baseURL = env.OPENAI_BASE_URL === undefined || env.OPENAI_BASE_URL === '' ? undefined : parseBaseUrl(env.OPENAI_BASE_URL);
   const model = flags.model ?? DEFAULT_MODEL;
-  return { analyzer: new ModelAnalyzer({ apiKey, ...(baseURL !== undefined && { baseURL }), model }), model };
+  return { analyzer: new ModelAnalyzer({ apiKey, ...(baseURL !== undefined && { baseURL }), model, ...(usage && { usage }) }), model };
 }
 
 function parseBaseUrl(value: string): string {

@@ -132,6 +132,7 @@ export class ModelAnalyzer implements Analyzer {
       report.fallbackCode = 'no-floor';
       throw new TypeError('the model analyzer needs the rules verdict as its floor');
     }
+    requirePolicy(context);
     const model = context.policy?.spec.analysis.model ?? this.#options.model ?? DEFAULT_MODEL;
     const policyName = context.policy?.metadata.name ?? '';
     const limit = context.policy?.spec.analysis.maxInputTokens ?? this.#options.maxInputTokens ?? 4_000;

@@ -91,7 +91,7 @@ export const run: Command = async (args, io) => {
 
   let model: ModelSetup | undefined;
   try {
-    model = await modelSetup(flags.model, io.env);
+    model = await modelSetup(flags.model, io.env, store);
   } catch (error) {
     io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
     await store?.close();
