@@ -12,7 +12,7 @@ import { colourEnabled, painter, type Paint } from '../style.ts';
 import { describeFailure, openCliStore, parsePositiveInteger, parseRepository } from '../flags.ts';
 import type { RecordAnalysisResult } from '../../store/types.ts';
 import type { Store } from '../../store/store.ts';
-import { modelJson, modelSetup, modelText, withModel, type ModelFlags, type ModelSetup } from '../model-analysis.ts';
+import type { ModelFlags, ModelSetup } from '../model-analysis.ts';
 
 const HELP = `Usage: ci-remediator analyze [options] <file|-> ...
 
@@ -90,8 +90,11 @@ export const run: Command = async (args, io) => {
   }
 
   let model: ModelSetup | undefined;
+  // The model's libraries (the agent SDK, the OpenAI client) load only for --provider openai: a rules-only
+  // analyze starts as fast as before.
+  const modelCli = flags.model.provider === 'openai' ? await import('../model-analysis.ts') : undefined;
   try {
-    model = await modelSetup(flags.model, io.env, store);
+    model = await modelCli?.modelSetup(flags.model, io.env, store);
   } catch (error) {
     io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
     await store?.close();
@@ -112,16 +115,16 @@ export const run: Command = async (args, io) => {
           extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
           ...(store && { history: (fingerprint: string) => store.failureHistory(flags.repository ?? '', fingerprint) }),
         });
-        const modelResult = model && (await withModel(model, rulesReport, { policy, repository: flags.repository, now: io.now(), model: flags.model.model }));
+        const modelResult = model && modelCli && (await modelCli.withModel(model, rulesReport, { policy, repository: flags.repository, now: io.now(), model: flags.model.model }));
         const report = modelResult?.report ?? rulesReport;
         const recorded = store
           ? await store.recordAnalysis({ file, repository: flags.repository, analysis: report.analysis, detectedAt, analyzedAt: io.now() })
           : undefined;
         if (flags.json) {
-          io.stdout.write(JSON.stringify({ ...reportJson(file, report), ...(modelResult && model && modelJson(modelResult, model.model)), ...(recorded && { record: recordJson(recorded) }) }) + '\n');
+          io.stdout.write(JSON.stringify({ ...reportJson(file, report), ...(modelResult && model && modelCli?.modelJson(modelResult, model.model)), ...(recorded && { record: recordJson(recorded) }) }) + '\n');
         } else {
           io.stdout.write((first ? '' : '\n') + reportText(file, report, paint));
-          if (modelResult && model) io.stdout.write(modelText(modelResult, model.model, paint));
+          if (modelResult && model && modelCli) io.stdout.write(modelCli.modelText(modelResult, model.model, paint));
           if (recorded && store) io.stdout.write(recordText(recorded, store.location, paint));
         }
       } catch (error) {
