@@ -32,6 +32,12 @@ export default tseslint.config(
     files: ['src/analysis/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.src, LAYERS.analysis] }] },
   },
+  // The one exception: the merge rules check a model's answer against the gate itself, so that no model
+  // verdict can come out of an analyzer more permissive than the rules floor (docs/adr/0002-model-verdict-merge.md).
+  {
+    files: ['src/analysis/verdict-merge.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.src] }] },
+  },
   // The action and the operator are siblings: neither imports the other.
   { files: ['action/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.action] }] } },
   { files: ['operator/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.operator] }] } },

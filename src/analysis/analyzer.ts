@@ -2,6 +2,7 @@ import type { FailureRecordSpec } from '../api/failure-record.ts';
 import type { RemediationPolicy } from '../api/remediation-policy.ts';
 import type { Extraction } from '../logs/types.ts';
 import type { FailureHistory } from './rules-analyzer.ts';
+import type { InjectionSpan } from './injection-detector.ts';
 import type { Analysis } from './types.ts';
 
 /**
@@ -49,6 +50,14 @@ export interface Verdict extends Analysis {
   injectionSuspected?: boolean;
   /** Why a model verdict was not used (budget, error, deadline), when the rules verdict stands in its place. */
   fallbackReason?: string;
+  /** What looked like instructions, where (the approval card shows them). */
+  injectionSpans?: InjectionSpan[];
+  /** Reasons a person must approve whatever the risk (category disagreement, suspected injection). */
+  approvalReasons?: string[];
+  /** What the merge rules changed in the model's answer, as sentences (src/analysis/verdict-merge.ts). */
+  mergeNotes?: string[];
+  /** The tool calls the model made (name only), for the audit trail and the benchmark. */
+  toolCalls?: string[];
 }
 
 export interface Analyzer {

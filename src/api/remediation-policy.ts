@@ -76,8 +76,16 @@ export const PolicyAnalysis = z.strictObject({
     .max(128)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, { error: "must be a model name such as 'gpt-4.1-mini'" })
     .optional(),
-  /** Bounds what one analysis may send to the model (excerpt plus tool results). */
-  maxInputTokens: z.number().int().min(1000).max(200_000).default(16_000),
+  /**
+   * Bounds what one analysis may send to the model (prompt, excerpt and every tool result). A GitHub Actions
+   * failure needs well under 4,000 (npm run bench:model); a larger cap mostly buys longer logs of noise.
+   */
+  maxInputTokens: z.number().int().min(1000).max(200_000).default(4_000),
+  /**
+   * Input plus output tokens all records under this policy may spend per UTC day; past it, analysis is rules
+   * only and says so. Unset: no daily cap (the operator-wide monthly budget still applies).
+   */
+  dailyTokenBudget: z.number().int().min(1000).max(1_000_000_000).optional(),
 });
 export type PolicyAnalysis = z.infer<typeof PolicyAnalysis>;
 

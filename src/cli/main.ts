@@ -8,6 +8,7 @@ Commands:
   metrics [--since T] [--repo R]   Success rate, time to detect/analyze/approve/remediate, categories, risk
   retention --older-than 90d       Export, then delete, what is older
   operator [options]               Run the Kubernetes operator (watch, analyze and gate FailureRecords)
+  mcp [options]                    Serve the read-only analysis tools over MCP (stdio) for a coding agent
   help                             Show this help
 
 Run 'ci-remediator <command> --help' for a command's options.
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   audit: async () => (await import('./commands/audit.ts')).run,
   metrics: async () => (await import('./commands/metrics.ts')).run,
   retention: async () => (await import('./commands/retention.ts')).run,
+  mcp: async () => (await import('./commands/mcp.ts')).run,
 };
 
 /**

@@ -100,6 +100,10 @@ export interface GitHubClient {
   deleteCache(repo: string, cacheId: number): Promise<boolean>;
   listChangedFiles(repo: string, target: ChangedFilesTarget, options: { limit: number }): Promise<ChangedFiles>;
   getBranchHead(repo: string, branch: string): Promise<string>;
+  /** A file's text at `ref`, at most `maxBytes` (cut there); null when it does not exist at that ref. */
+  getFileText(repo: string, path: string, ref: string, options: { maxBytes: number }): Promise<string | null>;
+  /** The latest runs of one workflow (by file name), newest first; `branch` narrows them. */
+  listWorkflowRuns(repo: string, workflowFile: string, options: { branch?: string; limit: number }): Promise<WorkflowRun[]>;
 }
 
 const DEFAULT_BASE_URL = 'https://api.github.com';
@@ -378,6 +382,31 @@ class OctokitGitHubClient implements GitHubClient {
       if (error instanceof GitHubApiError && error.status === 404) return false;
       throw error;
     }
+  }
+
+  async getFileText(repository: string, path: string, ref: string, options: { maxBytes: number }): Promise<string | null> {
+    const { owner, repo } = parseRepository(repository);
+    const route = 'GET /repos/{owner}/{repo}/contents/{path}';
+    try {
+      // The raw media type answers the file's bytes instead of JSON with base64 (and works up to 100 MB).
+      const response = await guard(route, () => this.#octokit.request(route, { owner, repo, path, ref, headers: { accept: 'application/vnd.github.raw' } }));
+      const data: unknown = response.data;
+      const text = typeof data === 'string' ? data : data instanceof ArrayBuffer ? Buffer.from(data).toString('utf8') : JSON.stringify(data);
+      return Buffer.byteLength(text) > options.maxBytes ? Buffer.from(text).subarray(0, options.maxBytes).toString('utf8') : text;
+    } catch (error) {
+      if (error instanceof GitHubApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async listWorkflowRuns(repository: string, workflowFile: string, options: { branch?: string; limit: number }): Promise<WorkflowRun[]> {
+    const { owner, repo } = parseRepository(repository);
+    const route = 'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs';
+    const perPage = Math.min(PER_PAGE, Math.max(1, options.limit));
+    const response = await guard(route, () =>
+      this.#octokit.request(route, { owner, repo, workflow_id: workflowFile, per_page: perPage, ...(options.branch !== undefined && { branch: options.branch }) }),
+    );
+    return response.data.workflow_runs.slice(0, options.limit).map(normalizeRun);
   }
 
   async listChangedFiles(repository: string, target: ChangedFilesTarget, options: { limit: number }): Promise<ChangedFiles> {

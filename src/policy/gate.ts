@@ -5,7 +5,11 @@ import type { RemediationPolicy } from '../api/remediation-policy.ts';
 import { isNoMatchPolicy } from './default-policy.ts';
 
 export interface GateInput {
-  analysis: Pick<Analysis, 'category' | 'riskScore' | 'components' | 'proposedRemediation'> & { injectionSuspected?: boolean };
+  analysis: Pick<Analysis, 'category' | 'riskScore' | 'components' | 'proposedRemediation'> & {
+    injectionSuspected?: boolean;
+    /** Each forces approval whatever the risk (set by the verdict merge, e.g. rules and model disagree). */
+    approvalReasons?: readonly string[];
+  };
   /** The deterministic rules analyzer's riskScore for the same failure: the lowest risk anyone may claim. */
   rulesFloor: number;
   /** owner/name; only used to word reasons. */
@@ -78,6 +82,7 @@ export function gate(input: GateInput): GateResult {
   if (analysis.injectionSuspected === true) {
     ask('the log appears to contain instructions aimed at the analyzer (suspected prompt injection)');
   }
+  for (const reason of analysis.approvalReasons ?? []) ask(reason);
   if (isNoMatchPolicy(policy)) {
     ask(`no RemediationPolicy matches ${input.repository === undefined ? 'the repository' : `repository '${input.repository}'`}, so every remediation needs an approval`);
   } else if (riskScore >= spec.riskThreshold) {

@@ -97,7 +97,22 @@ export async function queryMetrics(knex: Knex, filters: MetricsFilters): Promise
     })),
     tokens: { input: Number(row.tokens_input ?? 0), output: Number(row.tokens_output ?? 0) },
     costUsd: Number(row.cost_usd ?? 0),
+    models: await modelUsageByModel(knex, filters),
   };
+}
+
+/** Model calls in the same window, by model (model_usage is per call; failure_timings per failure). */
+async function modelUsageByModel(knex: Knex, filters: MetricsFilters): Promise<NonNullable<Metrics['models']>> {
+  const query = knex('model_usage')
+    .select('model')
+    .select(knex.raw('count(*)::int as calls'), knex.raw('sum(tokens_input)::float8 as tokens_input'), knex.raw('sum(tokens_output)::float8 as tokens_output'), knex.raw('sum(cost_usd)::float8 as cost_usd'))
+    .groupBy('model')
+    .orderByRaw('sum(tokens_input) + sum(tokens_output) desc, model');
+  if (filters.repository !== undefined) query.where('repository', filters.repository);
+  if (filters.since !== undefined) query.where('at', '>=', filters.since);
+  if (filters.until !== undefined) query.where('at', '<', filters.until);
+  const rows = (await query) as Array<{ model: string; calls: number; tokens_input: number; tokens_output: number; cost_usd: number }>;
+  return rows.map((r) => ({ model: r.model, calls: Number(r.calls), tokensInput: Number(r.tokens_input), tokensOutput: Number(r.tokens_output), costUsd: Number(r.cost_usd) }));
 }
 
 /**

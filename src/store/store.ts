@@ -19,6 +19,7 @@ import type {
   RetentionResult,
   TimingsInput,
 } from './types.ts';
+import type { ModelUsageEntry, ModelUsageTotals } from '../analysis/model/token-budget.ts';
 
 export interface Store {
   readonly engine: StoreConfig['engine'];
@@ -31,6 +32,10 @@ export interface Store {
   /** Newest first, keyset-paginated on (time, id). */
   queryAudit(filters?: AuditFilters, page?: PageOptions): Promise<Page<AuditEntry>>;
   recordTimings(timings: TimingsInput): Promise<void>;
+  /** One call of the model (src/analysis/model): what budgets are enforced from. */
+  recordModelUsage(entry: ModelUsageEntry): Promise<void>;
+  /** Sums of the calls since `since` (inclusive), of one policy or of all. */
+  modelUsageTotals(filters: { since: Date; policy?: string }): Promise<ModelUsageTotals>;
   metrics(filters?: MetricsFilters): Promise<Metrics>;
   recordFailureSeen(repository: string, fingerprint: string, at: Date, category?: string): Promise<FailureHistory>;
   recordRemediationOutcome(repository: string, fingerprint: string, fixed: boolean, at?: Date): Promise<FailureHistory>;
@@ -179,6 +184,38 @@ class KnexStore implements Store {
         items: items.map(toAuditEntry),
         nextCursor: more && last ? encodeCursor({ time: last.time_key, id: String(last.id) }) : null,
       };
+    });
+  }
+
+  recordModelUsage(entry: ModelUsageEntry): Promise<void> {
+    return this.#guard('recording model usage', async () => {
+      await this.#knex('model_usage').insert({
+        at: entry.at,
+        model: entry.model,
+        policy: entry.policy,
+        repository: entry.repository ?? null,
+        fingerprint: entry.fingerprint ?? null,
+        tokens_input: entry.tokensInput,
+        tokens_output: entry.tokensOutput,
+        cost_usd: entry.costUsd,
+        outcome: entry.outcome,
+      });
+    });
+  }
+
+  modelUsageTotals(filters: { since: Date; policy?: string }): Promise<ModelUsageTotals> {
+    return this.#guard('reading model usage', async () => {
+      const query = this.#knex('model_usage')
+        .where('at', '>=', filters.since)
+        .first(
+          this.#knex.raw('count(*)::int as calls'),
+          this.#knex.raw('coalesce(sum(tokens_input), 0)::float8 as tokens_input'),
+          this.#knex.raw('coalesce(sum(tokens_output), 0)::float8 as tokens_output'),
+          this.#knex.raw('coalesce(sum(cost_usd), 0)::float8 as cost_usd'),
+        );
+      if (filters.policy !== undefined) query.where('policy', filters.policy);
+      const row = (await query) as { calls: number; tokens_input: number; tokens_output: number; cost_usd: number } | undefined;
+      return { calls: Number(row?.calls ?? 0), tokensInput: Number(row?.tokens_input ?? 0), tokensOutput: Number(row?.tokens_output ?? 0), costUsd: Number(row?.cost_usd ?? 0) };
     });
   }
 

@@ -132,6 +132,8 @@ export interface Metrics {
   riskHistogram: Array<{ from: number; to: number; count: number }>;
   tokens: { input: number; output: number };
   costUsd: number;
+  /** Calls of the model in the window (table model_usage), by model, most tokens first. */
+  models?: Array<{ model: string; calls: number; tokensInput: number; tokensOutput: number; costUsd: number }>;
 }
 
 /** The shape the rules analyzer takes as `history`. */

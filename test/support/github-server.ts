@@ -410,6 +410,8 @@ export class FakeRepo {
   readonly pulls = new Map<number, string[]>();
   readonly commits = new Map<string, string[]>();
   readonly caches: Array<Required<CacheSpec> & { createdAt: Date }> = [];
+  /** File contents by `ref:path` (GET /repos/{o}/{r}/contents/{path}?ref=). */
+  readonly files = new Map<string, string>();
   readonly #server: ServerState;
 
   constructor(fullName: string, server: ServerState) {
@@ -736,6 +738,24 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
       const attempt = run.startAttempt(action === 'rerun' ? 'rerun' : 'rerun-failed-jobs');
       repo.indexJobs(attempt);
       return { status: 201, json: {} satisfies Schemas['empty-object'] };
+    }
+    if ((m = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
+      const file = decodeURIComponent(m[1]!);
+      const ref = query.get('ref') ?? repo.defaultBranch;
+      const text = repo.files.get(`${ref}:${file}`);
+      if (text === undefined) throw new HttpError(404, 'Not Found');
+      if ((req.headers.accept ?? '').includes('application/vnd.github.raw')) return { status: 200, headers: { 'content-type': 'application/vnd.github.raw' }, body: text };
+      return { status: 200, json: { type: 'file', encoding: 'base64', size: Buffer.byteLength(text), name: file.split('/').pop(), path: file, content: Buffer.from(text).toString('base64') } };
+    }
+    if ((m = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest)) && method === 'GET') {
+      const workflow = decodeURIComponent(m[1]!);
+      const branch = query.get('branch');
+      const runs = repo.runs
+        .filter((run) => run.path.split('/').pop() === workflow && (!branch || run.headBranch === branch))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+      const page = paginate(runs, query, path);
+      const body = { total_count: runs.length, workflow_runs: page.items.map((run) => runBody(run, run.latest)) };
+      return { status: 200, headers: page.headers, json: body };
     }
     if (rest === '/actions/caches' && method === 'GET') {
       const key = query.get('key');

@@ -12,6 +12,7 @@ import { colourEnabled, painter, type Paint } from '../style.ts';
 import { describeFailure, openCliStore, parsePositiveInteger, parseRepository } from '../flags.ts';
 import type { RecordAnalysisResult } from '../../store/types.ts';
 import type { Store } from '../../store/store.ts';
+import type { ModelFlags, ModelSetup } from '../model-analysis.ts';
 
 const HELP = `Usage: ci-remediator analyze [options] <file|-> ...
 
@@ -30,6 +31,10 @@ Options:
                       about the same failure: CI_REMEDIATOR_DATABASE_URL (postgres://) when set, else the
                       embedded store in --data-dir, CI_REMEDIATOR_DATA_DIR or ~/.local/share/ci-remediator
   --data-dir DIR      Where the embedded store lives (with --record)
+  --provider P        rules (default) or openai: a model reads the excerpt too and its verdict is merged
+                      under rules it cannot bend (docs/analysis.md); OPENAI_API_KEY, OPENAI_BASE_URL
+  --model M           The model for --provider openai (default gpt-4o, or the policy's analysis.model)
+  --openai-api-key-file FILE  Read the API key from FILE instead of OPENAI_API_KEY
   --color, --no-color Force colour on or off (default: on for a terminal, off when piped or NO_COLOR is set)
   -h, --help          Show this help
 
@@ -46,6 +51,7 @@ interface AnalyzeFlags {
   colour: boolean;
   record: boolean;
   dataDir?: string;
+  model: ModelFlags;
   files: string[];
 }
 
@@ -83,6 +89,18 @@ export const run: Command = async (args, io) => {
     }
   }
 
+  let model: ModelSetup | undefined;
+  // The model's libraries (the agent SDK, the OpenAI client) load only for --provider openai: a rules-only
+  // analyze starts as fast as before.
+  const modelCli = flags.model.provider === 'openai' ? await import('../model-analysis.ts') : undefined;
+  try {
+    model = await modelCli?.modelSetup(flags.model, io.env, store);
+  } catch (error) {
+    io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
+    await store?.close();
+    return EXIT.usage;
+  }
+
   const paint = painter(flags.colour);
   let failures = 0;
   let first = true;
@@ -91,19 +109,22 @@ export const run: Command = async (args, io) => {
       try {
         const detectedAt = io.now();
         const source = await openLog(file, io.stdin);
-        const report = await analyzeLog(source, {
+        const rulesReport = await analyzeLog(source, {
           policy,
           repository: flags.repository,
           extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
           ...(store && { history: (fingerprint: string) => store.failureHistory(flags.repository ?? '', fingerprint) }),
         });
+        const modelResult = model && modelCli && (await modelCli.withModel(model, rulesReport, { policy, repository: flags.repository, now: io.now(), model: flags.model.model }));
+        const report = modelResult?.report ?? rulesReport;
         const recorded = store
           ? await store.recordAnalysis({ file, repository: flags.repository, analysis: report.analysis, detectedAt, analyzedAt: io.now() })
           : undefined;
         if (flags.json) {
-          io.stdout.write(JSON.stringify({ ...reportJson(file, report), ...(recorded && { record: recordJson(recorded) }) }) + '\n');
+          io.stdout.write(JSON.stringify({ ...reportJson(file, report), ...(modelResult && model && modelCli?.modelJson(modelResult, model.model)), ...(recorded && { record: recordJson(recorded) }) }) + '\n');
         } else {
           io.stdout.write((first ? '' : '\n') + reportText(file, report, paint));
+          if (modelResult && model && modelCli) io.stdout.write(modelCli.modelText(modelResult, model.model, paint));
           if (recorded && store) io.stdout.write(recordText(recorded, store.location, paint));
         }
       } catch (error) {
@@ -147,6 +168,9 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
       'max-bytes': { type: 'string' },
       record: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      provider: { type: 'string', default: 'rules' },
+      model: { type: 'string' },
+      'openai-api-key-file': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -155,6 +179,10 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
   if (values.help) return 'help';
   if (positionals.length === 0) throw new Error('no log file given (use - for standard input)');
   if (positionals.filter((p) => p === '-').length > 1) throw new Error("standard input ('-') can be read only once");
+  if (values.provider !== 'rules' && values.provider !== 'openai') throw new InputError(`Invalid --provider '${values.provider}'. Expected rules or openai.`);
+  if (values.provider === 'rules' && (values.model !== undefined || values['openai-api-key-file'] !== undefined)) {
+    throw new InputError('--model and --openai-api-key-file need --provider openai');
+  }
   const colour = values['no-color'] ? false : values.color ? true : colourEnabled(io.stdout, io.env);
   return {
     json: values.json,
@@ -166,6 +194,11 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
     colour,
     record: values.record,
     dataDir: values['data-dir'],
+    model: {
+      provider: values.provider,
+      ...(values.model !== undefined && { model: values.model }),
+      ...(values['openai-api-key-file'] !== undefined && { apiKeyFile: values['openai-api-key-file'] }),
+    },
     files: positionals,
   };
 }

@@ -97,6 +97,8 @@ export function renderText(metrics: Metrics, filters: MetricsFilters): string {
   out.push(...counts(metrics.byCategory.map((row) => [row.category ?? '(none)', row.count])));
   out.push('', 'By repository:');
   out.push(...counts(metrics.byRepository.map((row) => [row.repository || '(none)', row.count])));
+  out.push('', 'Model usage:');
+  out.push(...modelRows(metrics.models ?? []));
   out.push('', 'Risk score:');
   const max = Math.max(0, ...metrics.riskHistogram.map((bucket) => bucket.count));
   for (const bucket of metrics.riskHistogram) {
@@ -106,6 +108,15 @@ export function renderText(metrics: Metrics, filters: MetricsFilters): string {
     out.push(`  ${label.padStart(6)} │${'█'.repeat(width)}${bucket.count > 0 ? ` ${bucket.count}` : ''}`);
   }
   return out.join('\n') + '\n';
+}
+
+function modelRows(models: NonNullable<Metrics['models']>): string[] {
+  if (models.length === 0) return ['  (none: rules only)'];
+  const width = Math.max(5, ...models.map((m) => m.model.length));
+  return [
+    `  ${'model'.padEnd(width)}  ${'calls'.padStart(8)}  ${'input'.padStart(10)}  ${'output'.padStart(10)}  ${'cost'.padStart(10)}`,
+    ...models.map((m) => `  ${m.model.padEnd(width)}  ${String(m.calls).padStart(8)}  ${String(m.tokensInput).padStart(10)}  ${String(m.tokensOutput).padStart(10)}  ${`$${m.costUsd.toFixed(4)}`.padStart(10)}`),
+  ];
 }
 
 function counts(rows: Array<[string, number]>): string[] {

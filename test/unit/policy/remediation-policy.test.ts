@@ -31,7 +31,7 @@ describe('RemediationPolicy schema', () => {
       protected: false,
       suspend: false,
       allowedActions: ['rerun-failed-jobs', 'notify-only'],
-      analysis: { provider: 'rules', maxInputTokens: 16000 },
+      analysis: { provider: 'rules', maxInputTokens: 4000 },
       approval: { timeout: '24h', requireDistinctApprover: true, approvers: { users: [], userGroups: [] } },
       notifications: {},
     });
