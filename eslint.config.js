@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/', '.cluster/'] },
+  { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/', '.cluster/', '.cluster-test/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

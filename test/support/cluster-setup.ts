@@ -11,10 +11,11 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { clusterUp, type ClusterInfo } from '../../scripts/cluster/harness.mjs';
+import { clusterUp, testClusterStateDir, type ClusterInfo } from '../../scripts/cluster/harness.mjs';
 
 /**
- * jest globalSetup: the shared control plane (started, or reused when `npm run cluster:up` already runs one),
+ * jest globalSetup: the tests' shared control plane in .cluster-test/ (started, or reused when one is
+ * already running there, e.g. `.ci/run`'s or a run kept with CLUSTER_KEEP_RUNNING=1),
  * the CRDs applied to it, and a current build of the CLI for the operator tests. Also home of the private
  * control planes that disruptive tests (kube-apiserver restarts, etcd compaction) start for themselves, so
  * the shared one stays up for the test files running beside them.
@@ -51,6 +52,9 @@ export default async function globalSetup(globalConfig?: GlobalConfigLike): Prom
     return;
   }
   const started = Date.now();
+  // Set here, in jest's main process, so up.sh, down.sh (globalTeardown) and every worker use the tests'
+  // state directory, never the user's trial cluster in .cluster/.
+  process.env.CLUSTER_STATE_DIR = testClusterStateDir();
   const info = clusterUp();
   (globalThis as { __CLUSTER__?: ClusterInfo }).__CLUSTER__ = info;
   await applyCrds(info.kubeconfig);
