@@ -80,6 +80,6 @@ describe('npm run github:local', () => {
     const name = /FailureRecord [^/\s]+\/(\S+) created\./.exec(ran.stdout)?.[1];
     expect(name).toBeDefined();
     const object = await getObject(k, RECORDS, namespace, name!);
-    expect((object as { spec: { repository: string } }).spec.repository).toBe('acme/web');
+    expect(object.spec?.repository).toBe('acme/web');
   });
 });
