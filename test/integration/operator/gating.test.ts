@@ -28,6 +28,7 @@ beforeAll(async () => {
   await createPolicy(k, namespace, 'permissive', { repositories: ['acme/auto-*'], riskThreshold: 60 });
   await createPolicy(k, namespace, 'protected', { repositories: ['acme/protected'], riskThreshold: 60, protected: true });
   await createPolicy(k, namespace, 'rerun-forbidden', { repositories: ['acme/blocked'], riskThreshold: 60, allowedActions: ['notify-only'] });
+  await createPolicy(k, namespace, 'wants-a-model', { repositories: ['acme/model-*'], riskThreshold: 60, provider: 'openai' });
   operator = await startOperator({
     kubeconfig: k.kubeconfig,
     namespaces: [namespace],
@@ -162,6 +163,24 @@ describe('policies', () => {
         expect(policy.status?.matchedRecords).toBeGreaterThanOrEqual(2);
       },
       { timeoutMs: 30_000, description: 'policy status' },
+    );
+  });
+
+  it('says that a policy asking for the openai analyzer is served by the rules analyzer, on the policy and on its records', async () => {
+    const created = await createRecord(k, namespace, { repository: 'acme/model-web' });
+    const record = await waitGated(k, namespace, created.metadata.name);
+    const analysis = record.status?.analysis as { analyzer: string; reasoning: string };
+    expect(analysis.analyzer).toBe('rules');
+    expect(analysis.reasoning).toMatch(/^The policy asks for analysis\.provider 'openai', which this operator does not have yet; the rules analyzer stood in\. /);
+    await eventually(
+      async () => {
+        const policy = await getObject(k, POLICIES, namespace, 'wants-a-model');
+        expect(conditionOf(policy, 'Ready')).toMatchObject({ status: 'True', reason: 'Valid' });
+        expect(conditionOf(policy, 'AnalysisProvider')).toMatchObject({ status: 'False', reason: 'ProviderNotAvailable', observedGeneration: policy.metadata.generation });
+        const permissive = await getObject(k, POLICIES, namespace, 'permissive');
+        expect(conditionOf(permissive, 'AnalysisProvider')).toMatchObject({ status: 'True', reason: 'ProviderAvailable' });
+      },
+      { timeoutMs: 30_000, description: 'AnalysisProvider conditions' },
     );
   });
 
