@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXIT, processIO, type CliIO, type Command } from './io.ts';
 
 const USAGE = `Usage: ci-remediator <command> [options]
@@ -9,6 +12,7 @@ Commands:
   retention --older-than 90d       Export, then delete, what is older
   operator [options]               Run the Kubernetes operator (watch, analyze and gate FailureRecords)
   help                             Show this help
+  --version                        Print the version
 
 Run 'ci-remediator <command> --help' for a command's options.
 `;
@@ -28,6 +32,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`ci-remediator ${version()}\n`);
+    return EXIT.ok;
+  }
   const load = COMMANDS[name];
   if (load === undefined) {
     io.stderr.write(`ci-remediator: unknown command '${name}'.\n\n${USAGE}`);
@@ -35,4 +43,23 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const command = await load();
   return command(rest, io);
+}
+
+/**
+ * The version in the package's package.json, found by walking up from this module: the sources
+ * (src/cli/main.ts) and the bundle (dist/cli.js) sit at different depths.
+ */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ci-remediator' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // No package.json here; keep walking.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
 }
