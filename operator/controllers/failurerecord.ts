@@ -304,6 +304,8 @@ export class FailureRecordReconciler {
           analyzedAt: new Date(status.analysis.analyzedAt ?? now),
         }),
         ...(status.gate !== undefined && { gateDecision: status.gate.decision, gatedAt: now }),
+        // Blocked is where a blocked record ends: its result, as `metrics` documents it.
+        ...(status.gate?.decision === 'blocked' && { result: 'blocked' as const }),
       });
     } catch (error) {
       // Timings feed `ci-remediator metrics`; losing one is not worth holding up a transition.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { createNamespace, eventsFor, eventually, getObject, GROUP, isNotFound, kube, POLICIES, RECORDS, VERSION, type CustomObject, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
@@ -122,6 +123,20 @@ describe('gating', () => {
     expectGatedConditions(record);
     await expectTransitionEvents(record);
     await expectCompleteAudit(database.url, [record]);
+    // `ci-remediator metrics` counts it under the documented result `blocked`.
+    await eventually(
+      async () => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ result: string | null }>('select result from failure_timings where record_key = $1', [`${namespace}/${record.metadata.name}`]);
+          expect(rows).toEqual([{ result: 'blocked' }]);
+        } finally {
+          await client.end();
+        }
+      },
+      { timeoutMs: 10_000, description: 'the blocked timing result' },
+    );
   });
 
   it('asks for an approval when the failure touches application code, even under a permissive policy', async () => {
