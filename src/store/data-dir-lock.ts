@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import { StoreLockedError } from './errors.ts';
 
 /**
@@ -79,7 +80,7 @@ function tryCreate(path: string): LockOwner | undefined | null {
     }
     return readOwner(path);
   }
-  const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1, 3).join(' ') };
+  const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: [basename(process.argv[1] ?? 'node'), ...process.argv.slice(2, 3)].join(' ') };
   try {
     writeSync(fd, `${JSON.stringify(owner)}\n`);
   } finally {
