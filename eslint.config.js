@@ -10,7 +10,7 @@ const LAYERS = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/', '.cluster/'] },
+  { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/', '.cluster/', '.cluster-test/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

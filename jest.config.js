@@ -1,5 +1,6 @@
 // Jest in ESM mode: ts-jest compiles TypeScript as ES modules; `npm test` starts Node with
-// --experimental-vm-modules, which Jest's ESM support needs.
+// --experimental-vm-modules, which Jest's ESM support needs, and --disable-warning=ExperimentalWarning, since
+// the one warning it would print ("VM Modules is an experimental feature") is that flag's, at every run.
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -18,5 +19,4 @@ export default {
   // after the run only if this run started it. See docs/testing.md.
   globalSetup: '<rootDir>/test/support/cluster-setup.ts',
   globalTeardown: '<rootDir>/test/support/cluster-teardown.ts',
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

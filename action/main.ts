@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as core from '@actions/core';
+import { stringify as stringifyYaml } from 'yaml';
 import type { FailureRecordSpec } from '../src/api/failure-record.ts';
 import { MAX_CHANGED_FILES } from '../src/api/failure-record.ts';
 import { errorMessage } from '../src/errors.ts';
@@ -144,7 +145,9 @@ async function report(options: RunOptions, timings: Timings, state: { client?: G
     const { metadata, ...rest } = object;
     const printable = { ...rest, metadata: inputs.namespace === undefined ? { name: metadata.name } : metadata };
     core.info(`Dry run: this FailureRecord would be ${inputs.mode === 'endpoint' ? 'sent to the ingest endpoint' : 'created'}:`);
-    core.info(JSON.stringify(printable, null, 2));
+    // YAML, as `kubectl apply -f` takes it; multi-line strings double-quoted on one line, so no log line can
+    // start a line of its own and be read by the runner as a workflow command (`::add-mask::`, `::error::`).
+    core.info(stringifyYaml(printable, { blockQuote: false, lineWidth: 0, doubleQuotedAsJSON: true }));
   } else {
     delivered = await timed(timings, 'deliverMs', () => core.group('Deliver the FailureRecord', () => deliver(spec, inputs, options)));
     recordName = delivered.name;

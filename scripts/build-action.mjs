@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { nodeFetchAlias, nodeFetchPlugin } from './esbuild-node-fetch.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -30,9 +31,9 @@ export async function buildAction(outdir = join(ROOT, 'action', 'dist')) {
     charset: 'utf8',
     write: false,
     metafile: true,
-    // node-fetch (inside client-node) requires Node's deprecated punycode module, which prints a deprecation
-    // warning into every workflow log; the npm package of the same code has no warning.
-    alias: { punycode: 'punycode/' },
+    // No deprecation warnings from client-node's node-fetch in workflow logs (see esbuild-node-fetch.mjs).
+    alias: nodeFetchAlias,
+    plugins: [nodeFetchPlugin],
     logLevel: 'warning',
     // CommonJS packages bundled into ESM call require() and read __filename/__dirname; give them the real ones.
     banner: {

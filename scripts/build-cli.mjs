@@ -5,6 +5,7 @@
 // chunks, so the core code is bundled once.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { nodeFetchAlias, nodeFetchPlugin } from './esbuild-node-fetch.mjs';
 
 // Chunk names carry content hashes: start from an empty dist/ so stale chunks never pile up.
 rmSync('dist', { recursive: true, force: true });
@@ -19,6 +20,9 @@ await build({
   target: 'node22',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // No DEP0040/DEP0169 at every operator start from client-node's node-fetch (see esbuild-node-fetch.mjs).
+  alias: nodeFetchAlias,
+  plugins: [nodeFetchPlugin],
   // knex requires every dialect's driver lazily; only pg (and PGlite) are installed, so the others stay
   // unresolved imports that never run. @electric-sql/pglite loads pglite.wasm, pglite.data and initdb.wasm
   // relative to its own module (and its CommonJS build, which knex-pglite requires, uses __filename), so it

@@ -35,3 +35,27 @@ export class RedactionError extends CiRemediatorError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * node:util parseArgs' errors, in our words: its own text for an unknown option goes on about positional
+ * arguments and '--', and its missing-value text reads "Option '--since <value>' argument missing". Other
+ * errors pass through unchanged.
+ */
+export function argsErrorMessage(error: unknown): string {
+  // Duck-typed: parseArgs' TypeError may come from another realm (jest's vm), where instanceof Error fails.
+  const { code, message: text } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const message = typeof text === 'string' ? text : errorMessage(error);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option '${quoted}'.`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument missing/.test(message)) return `Option '${quoted.split(' ')[0]}' needs a value.`;
+      if (/does not take an argument/.test(message)) return `Option '${quoted.split(' ')[0]}' takes no value.`;
+      return message;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `Unexpected argument '${quoted}': this command takes options only.`;
+    default:
+      return message;
+  }
+}

@@ -25,6 +25,7 @@ import { splitKey } from '../runtime/work-queue.ts';
 import { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
+import { noteStandIn } from '../../src/policy/analysis-provider.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
@@ -165,6 +166,7 @@ export class FailureRecordReconciler {
           const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
           if (history !== null && historyReclassifies(analysis.category, history)) analysis = await analyzeRecord(spec, now, history);
         }
+        analysis = noteStandIn(analysis, this.#options.policies.resolve(namespace, spec.repository).policy);
         next.analysis = analysis;
         steps.push('Analyzing', 'Analyzed');
         next.conditions = setCondition(
@@ -302,6 +304,8 @@ export class FailureRecordReconciler {
           analyzedAt: new Date(status.analysis.analyzedAt ?? now),
         }),
         ...(status.gate !== undefined && { gateDecision: status.gate.decision, gatedAt: now }),
+        // Blocked is where a blocked record ends: its result, as `metrics` documents it.
+        ...(status.gate?.decision === 'blocked' && { result: 'blocked' as const }),
       });
     } catch (error) {
       // Timings feed `ci-remediator metrics`; losing one is not worth holding up a transition.

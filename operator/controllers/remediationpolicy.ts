@@ -1,6 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RemediationPolicyStatus } from '../../src/api/remediation-policy.ts';
+import type { Condition } from '../../src/api/common.ts';
 import { Reason, setCondition } from '../../src/api/lifecycle.ts';
+import { PROVIDER_CONDITION, providerCondition } from '../../src/policy/analysis-provider.ts';
 import { resolvePolicy } from '../../src/policy/policy-matcher.ts';
 import { describeApiError, isConflict, isNotFound, patchStatus, type KubeClients } from '../runtime/kube.ts';
 import { ConflictError, TransientError } from '../runtime/reconcile-errors.ts';
@@ -52,7 +54,7 @@ export class RemediationPolicyReconciler {
     const next: RemediationPolicyStatus = {
       ...original,
       observedGeneration: generation,
-      conditions: setCondition(original.conditions, { type: 'Ready', ...ready, observedGeneration: generation }, now),
+      conditions: withProviderCondition(setCondition(original.conditions, { type: 'Ready', ...ready, observedGeneration: generation }, now), parsed, generation, now),
       matchedRecords: matched,
     };
     if (equalJson(original, next)) return;
@@ -83,4 +85,10 @@ export class RemediationPolicyReconciler {
     }
     return count;
   }
+}
+
+/** AnalysisProvider (src/policy/analysis-provider.ts): whether the provider the policy asks for answers. */
+function withProviderCondition(conditions: Condition[], parsed: ReturnType<PolicyIndex['parse']>, generation: number, now: Date): Condition[] {
+  if (!parsed.ok) return conditions.filter((condition) => condition.type !== PROVIDER_CONDITION);
+  return setCondition(conditions, { ...providerCondition(parsed.policy.spec.analysis), observedGeneration: generation }, now);
 }

@@ -30,7 +30,7 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * controller never reads (managedFields) keeps memory flat with many objects.
    */
   transform?: (object: T) => T;
-  log?: { warn(details: object, message: string): void; info(details: object, message: string): void };
+  log?: { warn(details: object, message: string): void; info(details: object, message: string): void; debug?(details: object, message: string): void };
   random?: () => number;
 }
 
@@ -106,6 +106,20 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   #onError(error: unknown): void {
     if (this.#stopped) return;
+    if (statusOf(error) === 429) {
+      // Not a failure: kube-apiserver creates a custom resource's storage, and its watch cache, on the first
+      // request for that resource after it starts (or after the CRD is created), and answers 429 "storage is
+      // (re)initializing" with Retry-After: 1 until the cache has listed etcd (resilient watch cache
+      // initialization, Kubernetes 1.31+). Every operator start on a fresh API server meets it; client-go's
+      // reflector waits it out the same way, without backing off or warning.
+      this.#options.log?.debug?.({ informer: this.#options.name, retryInMs: CACHE_INITIALIZING_RETRY_MS }, "the API server's watch cache is initializing; watching again shortly");
+      clearTimeout(this.#restartTimer);
+      this.#restartTimer = setTimeout(() => {
+        if (this.#stopped) return;
+        this.#begin();
+      }, CACHE_INITIALIZING_RETRY_MS);
+      return;
+    }
     this.#failures++;
     const delay = backoffDelay(this.#failures, this.#options.backoff, this.#options.random);
     this.#options.log?.warn({ informer: this.#options.name, err: describe(error), retryInMs: Math.round(delay) }, 'watch failed; restarting');
@@ -133,6 +147,15 @@ export class ResilientInformer<T extends KubernetesObject> {
     }, jittered(resyncPeriodMs, 0.1, this.#options.random));
     this.#resyncTimer.unref();
   }
+}
+
+/** kube-apiserver's Retry-After while a watch cache initializes. */
+const CACHE_INITIALIZING_RETRY_MS = 1_000;
+
+function statusOf(error: unknown): number | undefined {
+  const { statusCode, code } = (error ?? {}) as { statusCode?: unknown; code?: unknown };
+  const status = statusCode ?? code;
+  return typeof status === 'number' ? status : undefined;
 }
 
 function describe(error: unknown): string {

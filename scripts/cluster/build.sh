@@ -45,7 +45,7 @@ export GOFLAGS="-mod=readonly -trimpath -buildvcs=false -p=${CLUSTER_BUILD_JOBS:
 export CGO_ENABLED=0
 
 start=$(now_ms)
-log "building kube-apiserver $K8S_VERSION and etcd $ETCD_VERSION (once; cached in $CLUSTER_BIN)"
+log "building kube-apiserver $K8S_VERSION and etcd $ETCD_VERSION from the Go module proxy (once per machine, about 6 minutes; cached in $CLUSTER_BIN)"
 
 t=$(now_ms)
 (cd "$CLUSTER_SRC/etcd" && nice -n 19 go build -o "$tmp/etcd" \

@@ -18,6 +18,7 @@ export interface ClusterInfo {
   etcdPid: number | null;
 }
 export function clusterStateDir(): string;
+export function testClusterStateDir(): string;
 export function clusterInfo(): ClusterInfo | null;
 export function clusterUp(options?: { fresh?: boolean }): ClusterInfo;
 export function clusterDown(info: ClusterInfo | null | undefined, options?: { force?: boolean }): void;

@@ -18,6 +18,15 @@ export function clusterStateDir() {
   return process.env.CLUSTER_STATE_DIR ?? join(here, '..', '..', '.cluster');
 }
 
+/**
+ * The test suite's own control plane: .cluster-test/ (its own ports, certificates and etcd data) unless
+ * CLUSTER_STATE_DIR names another. Never .cluster/, the one `npm run cluster:up` gives a user's operator
+ * trial, which the tests' namespaces, records and policies would otherwise fill.
+ */
+export function testClusterStateDir() {
+  return process.env.CLUSTER_STATE_DIR ?? join(here, '..', '..', '.cluster-test');
+}
+
 /** Reads .cluster/cluster.json as written by up.sh, or null when the control plane is down. */
 export function clusterInfo() {
   try {

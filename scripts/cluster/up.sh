@@ -25,6 +25,7 @@ for arg in "$@"; do
 done
 
 t0=$(now_ms)
+command -v openssl >/dev/null || die "openssl is not installed (needed for the control plane's certificates)"
 mkdir -p "$CLUSTER_STATE"
 # One up/down at a time for this state directory.
 exec 8>"$CLUSTER_STATE/.lock"

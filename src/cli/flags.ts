@@ -1,4 +1,4 @@
-import { CiRemediatorError, errorMessage, InputError } from '../errors.ts';
+import { argsErrorMessage, CiRemediatorError, InputError } from '../errors.ts';
 import { CATEGORIES, type Category } from '../analysis/taxonomy.ts';
 import type { Store } from '../store/store.ts';
 
@@ -59,5 +59,5 @@ export function parsePositiveInteger(value: string, flag: string, max: number): 
 /** One line for stderr. Our coded errors already say what and why; anything else is a bug, shown as is. */
 export function describeFailure(command: string, error: unknown): string {
   const code = error instanceof CiRemediatorError ? ` [${error.code}]` : '';
-  return `ci-remediator ${command}: ${errorMessage(error)}${code}\n`;
+  return `ci-remediator ${command}: ${argsErrorMessage(error)}${code}\n`;
 }

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXIT, processIO, type CliIO, type Command } from './io.ts';
 
 const USAGE = `Usage: ci-remediator <command> [options]
@@ -10,6 +13,7 @@ Commands:
   operator [options]               Run the Kubernetes operator (watch, analyze and gate FailureRecords)
   mcp [options]                    Serve the read-only analysis tools over MCP (stdio) for a coding agent
   help                             Show this help
+  --version                        Print the version
 
 Run 'ci-remediator <command> --help' for a command's options.
 `;
@@ -35,6 +39,10 @@ export async function main(argv: string[], io: CliIO = processIO(), adapters: Re
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`ci-remediator ${version()}\n`);
+    return EXIT.ok;
+  }
   const load = Object.hasOwn(adapters, name) ? adapters[name] : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (load === undefined && name === 'operator') {
     io.stderr.write(`ci-remediator: the operator command is not in this build; run bin/ci-remediator.js.\n`);
@@ -46,4 +54,23 @@ export async function main(argv: string[], io: CliIO = processIO(), adapters: Re
   }
   const command = await load();
   return command(rest, io);
+}
+
+/**
+ * The version in the package's package.json, found by walking up from this module: the sources
+ * (src/cli/main.ts) and the bundle (dist/cli.js) sit at different depths.
+ */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ci-remediator' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // No package.json here; keep walking.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { HttpUrl, NamespaceName } from '../api/common.ts';
 import { parseDuration } from '../duration.ts';
-import { InputError } from '../errors.ts';
+import { argsErrorMessage, InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
 
 /**
@@ -104,7 +104,8 @@ const RawConfig = z.object({
   renewDeadlineMs: DurationMs('500ms', '10m').default(10_000),
   retryPeriodMs: DurationMs('100ms', '5m').default(2_000),
   identity: z.string().trim().min(1).max(128).optional(),
-  httpAddress: z.string().trim().min(1).default('0.0.0.0'),
+  /** Unset: 0.0.0.0 in a pod (the Service and probes reach it), 127.0.0.1 elsewhere (a laptop trial). */
+  httpAddress: z.string().trim().min(1).optional(),
   httpPort: Integer(0, 65535).default(8080),
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
   maxConcurrentReconciles: Integer(1, 256).default(8),
@@ -126,8 +127,9 @@ const INGEST_SECRET_ENV = 'CI_REMEDIATOR_INGEST_SECRET';
 export type OperatorConfig = Readonly<
   Omit<
     z.output<typeof RawConfig>,
-    'namespaces' | 'identity' | 'ingestSecretFile' | 'githubTokenFile' | 'githubAppId' | 'githubAppPrivateKeyFile' | 'githubAppInstallationId'
+    'namespaces' | 'identity' | 'httpAddress' | 'ingestSecretFile' | 'githubTokenFile' | 'githubAppId' | 'githubAppPrivateKeyFile' | 'githubAppInstallationId'
   > & {
+    httpAddress: string;
     /** Empty: all namespaces. */
     namespaces: readonly string[];
     identity: string;
@@ -162,7 +164,8 @@ Options:
   --renew-deadline D                how long the leader tries to renew before giving up (default 10s)
   --retry-period D                  between election attempts (default 2s)
   --identity ID                     this replica's holder identity (default <hostname>-<pid>)
-  --http-address ADDR               health and metrics address (default 0.0.0.0)
+  --http-address ADDR               health, metrics and ingest address (default 0.0.0.0 in a pod,
+                                    127.0.0.1 elsewhere: KUBERNETES_SERVICE_HOST tells them apart)
   --http-port N                     health and metrics port; 0 picks a free one (default 8080)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
   --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for analysis and gating and,
@@ -235,7 +238,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       },
     }));
   } catch (error) {
-    throw new OperatorConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+    throw new OperatorConfigError(argsErrorMessage(error), { cause: error });
   }
   if (values.help === true) return { help: true };
 
@@ -289,6 +292,9 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
     help: false,
     config: Object.freeze({
       ...settings,
+      // In a pod the kubelet's probes and the Service reach the pod's IP; on a laptop nothing outside should
+      // reach the ingest endpoint, so only loopback.
+      httpAddress: data.httpAddress ?? (emptyToUndefined(env.KUBERNETES_SERVICE_HOST) !== undefined ? '0.0.0.0' : '127.0.0.1'),
       namespaces: Object.freeze([...data.namespaces]),
       identity,
       ...(ingestSecret !== undefined && { ingestSecret }),

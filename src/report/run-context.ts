@@ -64,6 +64,9 @@ const Env = z.object({
   GITHUB_API_URL: RootUrl.default('https://api.github.com'),
 });
 
+/** Every runner variable the run context reads (docs/action.md lists them; a test keeps the two in step). */
+export const RUN_CONTEXT_VARIABLES: readonly string[] = Object.freeze(Object.keys(Env.shape));
+
 /** What the context reads from the event payload; everything optional, since payloads differ per event. */
 export interface EventPayload {
   pull_request?: { number?: number; html_url?: string; base?: { ref?: string }; head?: { ref?: string; sha?: string }; user?: { login?: string } };
@@ -77,15 +80,20 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv, event: EventPayload = 
   const raw = Object.fromEntries(Object.keys(Env.shape).map((key) => [key, emptyToUndefined(env[key])]));
   const parsed = Env.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    const value = raw[key];
-    const shown = value === undefined ? 'is not set' : `'${value.slice(0, 80)}' ${issue.message}`;
-    throw new RunContextError(
-      value === undefined
-        ? `${key} ${shown}: run the action inside a GitHub Actions job (the runner sets it).`
-        : `${key} ${shown}.`,
-    );
+    // Every problem at once: someone setting these by hand (a local trial) should not learn them one per attempt.
+    const missing: string[] = [];
+    const invalid: string[] = [];
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0]);
+      const value = raw[key];
+      if (value === undefined) missing.push(key);
+      else invalid.push(`${key} '${value.slice(0, 80)}' ${issue.message}`);
+    }
+    const parts = [
+      ...(missing.length > 0 ? [`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set (a GitHub Actions runner sets ${missing.length === 1 ? 'it' : 'them'}; docs/action.md lists every variable, for a local run)`] : []),
+      ...invalid,
+    ];
+    throw new RunContextError(`${parts.join('; ')}.`);
   }
   const vars = parsed.data;
   const repository = vars.GITHUB_REPOSITORY;

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import knexFactory, { type Knex } from 'knex';
 import { StoreError, StoreQueryError, StoreUnavailableError, StoreVersionError } from './errors.ts';
 import { BundledMigrationSource, MIGRATIONS, MIGRATIONS_TABLE } from './migrations/index.ts';
@@ -34,14 +35,40 @@ export async function connect(config: StoreConfig): Promise<Knex> {
       throw new StoreUnavailableError(`Cannot create the embedded store directory ${config.dataDir}: ${reasonOf(error)}`, { cause: error });
     }
   }
+  limitWasmCompilation();
   // Loaded only here so a PostgreSQL deployment never pays for the WASM build.
-  const { default: ClientPglite } = await import('knex-pglite');
+  const [{ default: ClientPglite }, { PGlite }] = await Promise.all([import('knex-pglite'), import('@electric-sql/pglite')]);
+  const pglite = new PGlite(config.dataDir ?? undefined, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   return knexFactory({
     client: ClientPglite,
     dialect: 'postgres',
-    connection: config.dataDir === null ? {} : { filename: config.dataDir },
+    // knex-pglite takes a ready-made instance, which is how the settings above reach it.
+    connection: { pglite } as unknown as Knex.StaticConnectionConfig,
     log,
   });
+}
+
+/**
+ * PGlite runs PostgreSQL's stock settings, sized for a server: 128 MB of shared buffers, allocated inside the
+ * WASM heap, for an audit trail of a few MB. 16 MB holds the whole working set of a trial; a real deployment
+ * uses PostgreSQL. (Measured by `npm run bench:store-memory`; docs/store.md has the figures.)
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=2MB', '-c', 'maintenance_work_mem=8MB'];
+
+let wasmLimited = false;
+
+/**
+ * PGlite's WASM module is about 10 MB of code. V8 compiles it at once with its baseline compiler (Liftoff),
+ * then recompiles the hot functions with TurboFan on background threads: that second compilation is what
+ * took the operator to 1.1 GB RSS while it opened the store, and left ~300 MB behind. The store is
+ * I/O-bound (every statement ends in a file write), so baseline code is fast enough. The flags apply to WASM
+ * compiled from now on in this process, and PGlite's is the only WASM the CLI and the operator load.
+ */
+function limitWasmCompilation(): void {
+  if (wasmLimited) return;
+  wasmLimited = true;
+  setFlagsFromString('--no-wasm-tier-up');
+  setFlagsFromString('--no-wasm-dynamic-tiering');
 }
 
 /** Brings the schema to this build's latest migration, refusing a schema from a newer build. */

@@ -19,6 +19,21 @@ export class StoreUnavailableError extends StoreError {
   override readonly code = 'STORE_UNAVAILABLE';
 }
 
+/**
+ * The embedded store's data directory is held by another process (or already open in this one). PGlite is
+ * single-process; two processes on one directory lose each other's writes, so the second is refused.
+ */
+export class StoreLockedError extends StoreError {
+  override readonly code = 'STORE_LOCKED';
+  /** The process holding the lock, when known. */
+  readonly holderPid: number | null;
+
+  constructor(message: string, holderPid: number | null, options?: { cause?: unknown }) {
+    super(message, options);
+    this.holderPid = holderPid;
+  }
+}
+
 /** The database was migrated by a newer ci-remediator: its schema has migrations this build does not know. */
 export class StoreVersionError extends StoreError {
   override readonly code = 'STORE_VERSION';

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Knex } from 'knex';
 import { connect, migrateToLatest, toStoreError } from './connection.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { StoreUnavailableError } from './errors.ts';
 import { exportAndDelete } from './retention.ts';
 import { queryMetrics } from './metrics-query.ts';
 import type { StoreConfig } from './store-config.ts';
@@ -63,16 +67,29 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   const location = config.engine === 'postgres' ? config.target : (config.dataDir ?? 'memory');
   const secret = config.engine === 'postgres' ? passwordOf(config.url) : undefined;
   let knex: Knex | undefined;
+  let lock: DataDirLock | undefined;
   try {
+    if (config.engine === 'pglite' && config.dataDir !== null) lock = await lockEmbeddedStore(config.dataDir);
     knex = await connect(config);
     // Reach the database now, so a wrong URL fails here with its host:port, not at the first write.
     await knex.raw('select 1');
     if (options.migrate !== false) await migrateToLatest(knex, location);
-    return new KnexStore(knex, config.engine, location, secret);
+    return new KnexStore(knex, config.engine, location, secret, lock);
   } catch (error) {
     await knex?.destroy().catch(() => undefined);
+    lock?.release();
     throw toStoreError(error, location, 'opening the store', secret);
   }
+}
+
+/** Takes the data directory for this process before PGlite touches it (see data-dir-lock.ts for why). */
+async function lockEmbeddedStore(dataDir: string): Promise<DataDirLock> {
+  try {
+    await mkdir(dirname(dataDir), { recursive: true });
+  } catch (error) {
+    throw new StoreUnavailableError(`Cannot create the embedded store directory ${dirname(dataDir)}: ${(error as Error).message}`, { cause: error });
+  }
+  return lockDataDir(dataDir);
 }
 
 /** Stores one analysis from `ci-remediator analyze --record`. */
@@ -117,10 +134,12 @@ class KnexStore implements Store {
   readonly location: string;
   readonly #knex: Knex;
   readonly #secret: string | undefined;
+  readonly #lock: DataDirLock | undefined;
   #closed = false;
 
-  constructor(knex: Knex, engine: StoreConfig['engine'], location: string, secret: string | undefined) {
+  constructor(knex: Knex, engine: StoreConfig['engine'], location: string, secret: string | undefined, lock?: DataDirLock) {
     this.#knex = knex;
+    this.#lock = lock;
     this.engine = engine;
     this.location = location;
     this.#secret = secret;
@@ -341,7 +360,12 @@ class KnexStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#knex.destroy();
+    try {
+      // For PGlite this closes the database, which writes its last dirty pages; only then is the directory free.
+      await this.#knex.destroy();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   async #guard<T>(doing: string, work: () => Promise<T>): Promise<T> {

@@ -215,7 +215,7 @@ describe('the bundled action, mode kubernetes', () => {
     const name = failureRecordName(repository, run.id, 1);
     expect(dry.outputs['record-name']).toBe(name);
     expect(dry.stdout).toContain('Dry run: this FailureRecord would be created');
-    expect(dry.stdout).toContain(`"name": "${name}"`);
+    expect(dry.stdout).toContain(`  name: ${name}\n`);
     expect(dry.summary).toContain(`Dry run: FailureRecord <code>${name}</code> was built but not created.`);
     expect(await isNotFound(() => getObject(k, RECORDS, namespace, name))).toBe(true);
   }, 60_000);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,12 @@ describe('the ci-remediator command', () => {
     expect(stdout).toContain('network_error');
     expect(stdout).toContain('rerun-failed-jobs');
     expect(stdout).not.toContain('\u001b[');
+  });
+
+  it("prints package.json's version with --version", async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const { stdout } = await ciRemediator(['--version']);
+    expect(stdout).toBe(`ci-remediator ${version}\n`);
   });
 
   it('streams a 2 GB log in bounded memory and finds the failure at its end', async () => {

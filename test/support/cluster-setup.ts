@@ -11,10 +11,11 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { clusterUp, type ClusterInfo } from '../../scripts/cluster/harness.mjs';
+import { clusterUp, testClusterStateDir, type ClusterInfo } from '../../scripts/cluster/harness.mjs';
 
 /**
- * jest globalSetup: the shared control plane (started, or reused when `npm run cluster:up` already runs one),
+ * jest globalSetup: the tests' shared control plane in .cluster-test/ (started, or reused when one is
+ * already running there, e.g. `.ci/run`'s or a run kept with CLUSTER_KEEP_RUNNING=1),
  * the CRDs applied to it, and a current build of the CLI for the operator tests. Also home of the private
  * control planes that disruptive tests (kube-apiserver restarts, etcd compaction) start for themselves, so
  * the shared one stays up for the test files running beside them.
@@ -51,12 +52,30 @@ export default async function globalSetup(globalConfig?: GlobalConfigLike): Prom
     return;
   }
   const started = Date.now();
+  // Set here, in jest's main process, so up.sh, down.sh (globalTeardown) and every worker use the tests'
+  // state directory, never the user's trial cluster in .cluster/.
+  process.env.CLUSTER_STATE_DIR = testClusterStateDir();
+  requireTool('kubectl', 'applies the CRDs to the control plane');
+  // Said before the slow part, so a first run's build (minutes) does not look like a hang.
+  process.stderr.write(
+    `\n[test setup] control plane: kube-apiserver + etcd in ${process.env.CLUSTER_STATE_DIR} (started, or reused if running; ` +
+      'the first run on a machine builds them with Go, about 6 minutes)\n',
+  );
   const info = clusterUp();
   (globalThis as { __CLUSTER__?: ClusterInfo }).__CLUSTER__ = info;
+  process.stderr.write(`[test setup] ${info.state} at ${info.server}; applying the CRDs and bundling the CLI for the operator tests\n`);
   await applyCrds(info.kubeconfig);
   buildCli();
   if (process.env.CI_REMEDIATOR_TEST_VERBOSE === '1') {
     console.log(`\n[cluster-setup] control plane ${info.state} at ${info.server}, CRDs established, build done in ${Date.now() - started} ms`);
+  }
+}
+
+function requireTool(name: string, why: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`${name} is not installed; the test setup needs it (it ${why}). Install it, or run only unit tests: npm test -- test/unit`);
   }
 }
 

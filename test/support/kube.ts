@@ -33,13 +33,13 @@ export interface Kube {
   events: EventsV1Api;
 }
 
-/** The shared control plane's admin kubeconfig (set by globalSetup), or `.cluster/kubeconfig`. */
+/** The tests' shared control plane's admin kubeconfig (set by globalSetup), or `.cluster-test/kubeconfig`. */
 export function sharedKubeconfig(): string {
   if (process.env[NO_CLUSTER_ENV] === '1') {
     throw new Error('this run skipped the control plane (only unit/property paths were selected); run the file by its own path');
   }
-  const path = process.env.KUBECONFIG ?? join(REPO_ROOT, '.cluster', 'kubeconfig');
-  if (!existsSync(path)) throw new Error(`no kubeconfig at ${path}: run \`npm run cluster:up\` or the suite through jest (globalSetup starts it)`);
+  const path = process.env.KUBECONFIG ?? join(REPO_ROOT, '.cluster-test', 'kubeconfig');
+  if (!existsSync(path)) throw new Error(`no kubeconfig at ${path}: run the suite through jest (globalSetup starts the tests' control plane in .cluster-test/)`);
   return path;
 }
 

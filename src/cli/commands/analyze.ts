@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { analyzeLog } from '../../report/log-report.ts';
 import type { RemediationPolicy } from '../../api/remediation-policy.ts';
-import { CiRemediatorError, errorMessage, InputError } from '../../errors.ts';
+import { argsErrorMessage, CiRemediatorError, errorMessage, InputError } from '../../errors.ts';
 import { DEFAULT_POLICY, NO_MATCH_POLICY } from '../../policy/default-policy.ts';
 import { loadPolicyFile } from '../../policy/policy-loader.ts';
 import { selectPolicy } from '../../policy/policy-matcher.ts';
@@ -66,7 +66,7 @@ export const run: Command = async (args, io) => {
     flags = parsed;
     if (flags.policySource !== undefined) flags.policies = await loadPolicyFile(flags.policySource);
   } catch (error) {
-    io.stderr.write(`ci-remediator analyze: ${errorMessage(error)}\n`);
+    io.stderr.write(`ci-remediator analyze: ${argsErrorMessage(error)}\n`);
     if (!(error instanceof CiRemediatorError)) io.stderr.write(`Run 'ci-remediator analyze --help' for usage.\n`);
     return EXIT.usage;
   }

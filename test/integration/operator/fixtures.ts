@@ -84,6 +84,7 @@ export interface PolicyOptions {
   allowedActions?: string[];
   suspend?: boolean;
   approvalTimeout?: string;
+  provider?: 'rules' | 'openai';
 }
 
 export function remediationPolicy(name: string, options: PolicyOptions): object {
@@ -94,6 +95,7 @@ export function remediationPolicy(name: string, options: PolicyOptions): object 
   if (options.allowedActions !== undefined) spec.allowedActions = options.allowedActions;
   if (options.suspend !== undefined) spec.suspend = options.suspend;
   if (options.approvalTimeout !== undefined) spec.approval = { timeout: options.approvalTimeout };
+  if (options.provider !== undefined) spec.analysis = { provider: options.provider };
   return { apiVersion: 'ci-remediator.dev/v1alpha1', kind: 'RemediationPolicy', metadata: { name }, spec };
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { createNamespace, eventsFor, eventually, getObject, GROUP, isNotFound, kube, POLICIES, RECORDS, VERSION, type CustomObject, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
@@ -28,6 +29,7 @@ beforeAll(async () => {
   await createPolicy(k, namespace, 'permissive', { repositories: ['acme/auto-*'], riskThreshold: 60 });
   await createPolicy(k, namespace, 'protected', { repositories: ['acme/protected'], riskThreshold: 60, protected: true });
   await createPolicy(k, namespace, 'rerun-forbidden', { repositories: ['acme/blocked'], riskThreshold: 60, allowedActions: ['notify-only'] });
+  await createPolicy(k, namespace, 'wants-a-model', { repositories: ['acme/model-*'], riskThreshold: 60, provider: 'openai' });
   operator = await startOperator({
     kubeconfig: k.kubeconfig,
     namespaces: [namespace],
@@ -121,6 +123,20 @@ describe('gating', () => {
     expectGatedConditions(record);
     await expectTransitionEvents(record);
     await expectCompleteAudit(database.url, [record]);
+    // `ci-remediator metrics` counts it under the documented result `blocked`.
+    await eventually(
+      async () => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ result: string | null }>('select result from failure_timings where record_key = $1', [`${namespace}/${record.metadata.name}`]);
+          expect(rows).toEqual([{ result: 'blocked' }]);
+        } finally {
+          await client.end();
+        }
+      },
+      { timeoutMs: 10_000, description: 'the blocked timing result' },
+    );
   });
 
   it('asks for an approval when the failure touches application code, even under a permissive policy', async () => {
@@ -162,6 +178,24 @@ describe('policies', () => {
         expect(policy.status?.matchedRecords).toBeGreaterThanOrEqual(2);
       },
       { timeoutMs: 30_000, description: 'policy status' },
+    );
+  });
+
+  it('says that a policy asking for the openai analyzer is served by the rules analyzer, on the policy and on its records', async () => {
+    const created = await createRecord(k, namespace, { repository: 'acme/model-web' });
+    const record = await waitGated(k, namespace, created.metadata.name);
+    const analysis = record.status?.analysis as { analyzer: string; reasoning: string };
+    expect(analysis.analyzer).toBe('rules');
+    expect(analysis.reasoning).toMatch(/^The policy asks for analysis\.provider 'openai', which this operator does not have yet; the rules analyzer stood in\. /);
+    await eventually(
+      async () => {
+        const policy = await getObject(k, POLICIES, namespace, 'wants-a-model');
+        expect(conditionOf(policy, 'Ready')).toMatchObject({ status: 'True', reason: 'Valid' });
+        expect(conditionOf(policy, 'AnalysisProvider')).toMatchObject({ status: 'False', reason: 'ProviderNotAvailable', observedGeneration: policy.metadata.generation });
+        const permissive = await getObject(k, POLICIES, namespace, 'permissive');
+        expect(conditionOf(permissive, 'AnalysisProvider')).toMatchObject({ status: 'True', reason: 'ProviderAvailable' });
+      },
+      { timeoutMs: 30_000, description: 'AnalysisProvider conditions' },
     );
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../../action/inputs.ts';
 import { INGEST_PATH } from '../../../src/ingest/ingest-request.ts';
 import { MIN_SECRET_LENGTH } from '../../../src/ingest/signature.ts';
@@ -16,7 +16,20 @@ function inputs(values: Record<string, string>): void {
   }
 }
 
+// What @actions/core writes to stdout (workflow commands such as ::add-mask::), kept for the assertions
+// instead of reaching the test output.
+let commands: string[] = [];
+const realWrite = process.stdout.write.bind(process.stdout);
+beforeEach(() => {
+  commands = [];
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    commands.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+});
+
 afterEach(() => {
+  process.stdout.write = realWrite;
   for (const key of set.splice(0)) delete process.env[key];
 });
 
@@ -46,5 +59,8 @@ describe('readInputs: endpoint', () => {
     expect(readInputs().endpoint?.href).toBe(`https://ci.example.com/proxy${INGEST_PATH}`);
     inputs({ 'signing-secret': 's'.repeat(MIN_SECRET_LENGTH - 1) });
     expect(() => readInputs()).toThrow(`Expected at least ${MIN_SECRET_LENGTH} characters`);
+    // Both secrets are masked as soon as they are read, before anything could print them.
+    expect(commands).toContain(`::add-mask::${TOKEN}\n`);
+    expect(commands).toContain(`::add-mask::${'s'.repeat(MIN_SECRET_LENGTH)}\n`);
   });
 });

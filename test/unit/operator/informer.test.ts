@@ -102,6 +102,21 @@ describe('ResilientInformer', () => {
     await informer.stop();
   });
 
+  it("waits out kube-apiserver's 429 while a watch cache initializes, without a warning or a growing backoff", async () => {
+    const source = new ScriptedSource();
+    source.listResults.push(listOf('10', obj('a', '5')));
+    const { informer, warnings } = make(source);
+    informer.start();
+    await informer.waitForSync();
+    await eventually(() => expect(source.watches).toBe(1));
+    // What the watch of a custom resource gets on its first request after the API server starts.
+    source.current!.done(Object.assign(new Error('Too Many Requests'), { statusCode: 429 }));
+    await waitFor(() => expect(source.watches).toBe(2), { timeoutMs: 3000, intervalMs: 20 });
+    expect(warnings).toEqual([]);
+    expect(source.params[1]?.resourceVersion).toBe('10');
+    await informer.stop();
+  });
+
   it('keeps retrying a failing list with growing delays until it succeeds', async () => {
     const source = new ScriptedSource();
     const refused = async () => {

@@ -19,7 +19,7 @@ describe('parseOperatorConfig', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
       identity: 'node-1-42',
-      httpAddress: '0.0.0.0',
+      httpAddress: '127.0.0.1',
       httpPort: 8080,
       resyncPeriodMs: 600_000,
       maxConcurrentReconciles: 8,
@@ -74,10 +74,18 @@ describe('parseOperatorConfig', () => {
     [[], { CI_REMEDIATOR_DATABASE_URL: 'mysql://x' }, 'Invalid CI_REMEDIATOR_DATABASE_URL'],
     [['--renew-deadline', '20s'], {}, 'Invalid --renew-deadline: must be shorter than --lease-duration'],
     [['--retry-period', '10s'], {}, 'Invalid --retry-period: must be shorter than --renew-deadline'],
-    [['--bogus'], {}, "Unknown option '--bogus'"],
+    [['--bogus'], {}, /^Unknown option '--bogus'\.$/],
+    [['--http-port'], {}, /^Option '--http-port' needs a value\.$/],
+    [['stray'], {}, /^Unexpected argument 'stray': this command takes options only\.$/],
   ])('refuses %j %j naming the key', (args, env, message) => {
     expect(() => parseOperatorConfig(args, env as NodeJS.ProcessEnv, host)).toThrow(OperatorConfigError);
     expect(() => parseOperatorConfig(args, env as NodeJS.ProcessEnv, host)).toThrow(message);
+  });
+
+  it('listens on loopback on a laptop and on every address in a pod, unless told otherwise', () => {
+    expect(parse([]).httpAddress).toBe('127.0.0.1');
+    expect(parse([], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).httpAddress).toBe('0.0.0.0');
+    expect(parse(['--http-address', '0.0.0.0']).httpAddress).toBe('0.0.0.0');
   });
 
   it('answers --help without validating anything else', () => {

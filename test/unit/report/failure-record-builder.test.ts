@@ -86,6 +86,13 @@ describe('runContextFromEnv', () => {
     expect(() => runContextFromEnv({ ...ENV, GITHUB_REPOSITORY: 'nope' })).toThrow("GITHUB_REPOSITORY 'nope'");
   });
 
+  it('names every missing variable in one error, so a local run is set up in one attempt', () => {
+    const partial = { GITHUB_REPOSITORY: 'acme/web', GITHUB_SHA: 'abc' };
+    expect(() => runContextFromEnv(partial)).toThrow(
+      "GITHUB_RUN_ID, GITHUB_JOB, GITHUB_EVENT_NAME, GITHUB_WORKFLOW are not set (a GitHub Actions runner sets them; docs/action.md lists every variable, for a local run); GITHUB_SHA 'abc' must be a full lower-case commit SHA.",
+    );
+  });
+
   it('derives the workflow path from GITHUB_WORKFLOW_REF, or from the name when it is not set', () => {
     expect(workflowPath('acme/web/.github/workflows/release.yaml@refs/tags/v1', 'acme/web', 'Release')).toBe('.github/workflows/release.yaml');
     expect(workflowPath(undefined, 'acme/web', 'Build & Test')).toBe('.github/workflows/Build-Test.yml');
