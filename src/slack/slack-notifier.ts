@@ -1,0 +1,350 @@
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import Bottleneck from 'bottleneck/light.js';
+import { parseDuration } from '../api/common.ts';
+import type { FailurePhase, FailureRecord } from '../api/failure-record.ts';
+import type { Notifier, TransitionNotice } from '../notify/notifier.ts';
+import type { RecordWithUid } from './approval-digest.ts';
+import { routeChannels, type ChannelRoutes, type PolicyChannels } from './channel-routing.ts';
+import { approvalCard, decidedCard, escalationMessage, parentMessage, seenAgainReply, stepReply, type SlackMessage } from './messages.ts';
+
+/**
+ * The Notifier the operator uses when Slack is configured: one thread per record. The parent message is
+ * posted once and updated in place (chat.update) as the record moves; the approval card, the result and the
+ * escalation are replies under it (thread_ts). Where the thread lives is handed to `saveThread` (the
+ * operator keeps it in status, so a restarted or new leader continues the same thread) and read back from
+ * the record, so this class never writes status itself.
+ *
+ * `notify` returns as soon as the messages are queued: the lifecycle never waits for Slack. Messages for one
+ * record are sent in order; messages into one channel are spaced (Slack allows about one message per second
+ * per channel), so a burst of records queues instead of being rate limited into loss. A message that still
+ * cannot be delivered after the web client's own retries goes to `onDeliveryError`, once, and the record's
+ * later messages are still attempted.
+ *
+ * Calls per record (the figures bench:slack reports): the auto path posts the parent, updates it at the gate
+ * and at the end, and replies with the result; the approval path adds the card and its update. Parent updates
+ * that a later update for the same record supersedes are skipped, because every update renders the latest
+ * record, not the one in its notice.
+ */
+
+export interface SlackThreadRef {
+  channel: string;
+  ts: string;
+  /** This record posts into an earlier record's thread (same failure again) and never updates its parent. */
+  sharedWith?: string;
+}
+
+export interface SlackDeliveryError {
+  record: { namespace: string; name: string };
+  /** What could not be sent: `parent`, `parent-update`, `approval-card`, `card-update`, `reply`, `escalation`, `results`. */
+  operation: string;
+  channel?: string;
+  /** Slack's error code (`channel_not_found`, `not_in_channel`, `ratelimited`, …) or the transport's. */
+  code: string;
+  error: unknown;
+}
+
+export interface SlackNotifierOptions {
+  client: WebClient;
+  /** --slack-default-channel: where a kind goes that the policy leaves unset. */
+  defaultChannel?: string;
+  /** The governing policy's channel settings (from the operator's policy index); undefined when none governs. */
+  channelsFor: (record: FailureRecord) => PolicyChannels | undefined;
+  /** Keep the thread's location (status.slack). Called once per thread; failures are reported, not thrown. */
+  saveThread: (record: FailureRecord, thread: SlackThreadRef) => Promise<void>;
+  /** Keep the approval card's location (status.approval.slack). */
+  saveCard?: (record: FailureRecord, card: { channel: string; ts: string }) => Promise<void>;
+  onDeliveryError?: (error: SlackDeliveryError) => void;
+  /** Minimum time between two messages into one channel (default 1000 ms, Slack's per-channel pace). */
+  channelSpacingMs?: number;
+  /** Same repository and fingerprint within this window: into the first record's thread (default 1 h; the policy's notifications.repeatWindow wins). */
+  repeatWindowMs?: number;
+  now?: () => Date;
+}
+
+export const DEFAULT_REPEAT_WINDOW_MS = 60 * 60 * 1000;
+
+/** Phases whose notice updates the parent (the others are covered by the next update or by a reply). */
+const PARENT_UPDATES: ReadonlySet<FailurePhase> = new Set([
+  'AutoApproved',
+  'AwaitingApproval',
+  'Blocked',
+  'Approved',
+  'Rejected',
+  'Expired',
+  'Succeeded',
+  'Failed',
+  'RolledBack',
+]);
+/** Results posted as replies; a failure is also broadcast to the channel, because someone has to act. */
+const RESULT_REPLIES: ReadonlySet<FailurePhase> = new Set(['Verifying', 'Succeeded', 'Failed', 'RolledBack']);
+const ALERTS: ReadonlySet<FailurePhase> = new Set(['Failed', 'RolledBack']);
+const SILENT: ReadonlySet<FailurePhase> = new Set(['Pending', 'Analyzing']);
+
+type Operation = { kind: 'ensure-thread' } | { kind: 'parent-update' } | { kind: 'card' } | { kind: 'card-update'; notice: TransitionNotice } | { kind: 'reply'; notice: TransitionNotice } | { kind: 'escalation'; notice: TransitionNotice };
+
+export class SlackNotifier implements Notifier {
+  readonly #options: SlackNotifierOptions;
+  readonly #now: () => Date;
+  readonly #limiter: Bottleneck.Group;
+  readonly #threads = new Map<string, SlackThreadRef>();
+  readonly #cards = new Map<string, { channel: string; ts: string }>();
+  readonly #latest = new Map<string, RecordWithUid>();
+  readonly #pendingParentUpdates = new Map<string, number>();
+  readonly #chains = new Map<string, Promise<void>>();
+  /** `repository#fingerprint` -> the first record's thread and when it was opened. */
+  readonly #repeats = new Map<string, { thread: SlackThreadRef; name: string; at: number }>();
+  #delivered = 0;
+  #failed = 0;
+
+  constructor(options: SlackNotifierOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#limiter = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.channelSpacingMs ?? 1000 });
+  }
+
+  /** Messages delivered and given up on since start (for metrics and the benchmark). */
+  get counts(): { delivered: number; failed: number } {
+    return { delivered: this.#delivered, failed: this.#failed };
+  }
+
+  async notify(notice: TransitionNotice): Promise<void> {
+    if (SILENT.has(notice.to)) return;
+    const key = keyOf(notice.record);
+    this.#latest.set(key, notice.record as RecordWithUid);
+    const operations: Operation[] = [{ kind: 'ensure-thread' }];
+    if (PARENT_UPDATES.has(notice.to)) {
+      this.#pendingParentUpdates.set(key, (this.#pendingParentUpdates.get(key) ?? 0) + 1);
+      operations.push({ kind: 'parent-update' });
+    }
+    if (notice.to === 'AwaitingApproval') operations.push({ kind: 'card' });
+    // An accepted click already replaced the card (the interaction handler); an expiry or a re-gate did not.
+    if (notice.from === 'AwaitingApproval' && !isSlackUser(notice.actor)) operations.push({ kind: 'card-update', notice });
+    if (notice.to === 'Expired') operations.push({ kind: 'escalation', notice });
+    if (RESULT_REPLIES.has(notice.to)) operations.push({ kind: 'reply', notice });
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.#run(key, operations));
+    this.#chains.set(key, next);
+    void next.finally(() => {
+      if (this.#chains.get(key) === next) {
+        this.#chains.delete(key);
+        // Terminal records get no more notices; forget them (status keeps the thread if one comes anyway).
+        const phase = this.#latest.get(key)?.status?.phase;
+        if (phase !== undefined && isTerminal(phase)) {
+          this.#latest.delete(key);
+          this.#threads.delete(key);
+          this.#cards.delete(key);
+        }
+      }
+    });
+  }
+
+  /** Resolves when every queued message was sent or given up on (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+    await this.#limiter.disconnect();
+  }
+
+  async #run(key: string, operations: readonly Operation[]): Promise<void> {
+    // A parent posted in this run already shows the latest record; updating it again would be a wasted call.
+    let justPosted = false;
+    for (const operation of operations) {
+      const record = this.#latest.get(key);
+      if (record === undefined) return;
+      const routes = this.#routes(record);
+      const thread = this.#threadOf(key, record);
+      switch (operation.kind) {
+        case 'ensure-thread':
+          if (thread !== undefined) break;
+          if (!(await this.#openThread(key, record, routes))) return;
+          justPosted = true;
+          break;
+        case 'parent-update': {
+          const left = (this.#pendingParentUpdates.get(key) ?? 1) - 1;
+          if (left <= 0) this.#pendingParentUpdates.delete(key);
+          else this.#pendingParentUpdates.set(key, left);
+          // A later update renders the same (latest) record, or the thread was just posted with it.
+          if (left > 0 || thread === undefined || thread.sharedWith !== undefined || justPosted) break;
+          await this.#send(record, 'parent-update', thread.channel, (client) => client.chat.update({ channel: thread.channel, ts: thread.ts, ...parentMessage(record) }));
+          break;
+        }
+        case 'card':
+          if (thread !== undefined) await this.#postCard(key, record, routes, thread);
+          break;
+        case 'card-update': {
+          const card = this.#cardOf(key, record);
+          if (card === undefined) break;
+          const approval = record.status?.approval;
+          const message =
+            approval?.decision !== undefined
+              ? decidedCard(record, { decision: approval.decision, by: approval.decidedBy ?? operation.notice.actor, at: new Date(approval.decidedAt ?? operation.notice.at.toISOString()) })
+              : supersededCard(operation.notice);
+          await this.#send(record, 'card-update', card.channel, (client) => client.chat.update({ channel: card.channel, ts: card.ts, ...message }));
+          break;
+        }
+        case 'reply':
+          if (thread === undefined) break;
+          await this.#reply(record, thread, stepReply(record, operation.notice), ALERTS.has(operation.notice.to));
+          if (routes.results !== undefined && routes.results !== thread.channel && operation.notice.to !== 'Verifying') {
+            const message = stepReply(record, operation.notice);
+            await this.#send(record, 'results', routes.results, (client) => client.chat.postMessage({ channel: routes.results!, ...message }));
+          }
+          break;
+        case 'escalation': {
+          const message = escalationMessage(record);
+          if (thread !== undefined) await this.#reply(record, thread, message, false);
+          if (routes.escalation !== undefined) {
+            await this.#send(record, 'escalation', routes.escalation, (client) => client.chat.postMessage({ channel: routes.escalation!, ...message }));
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  async #openThread(key: string, record: RecordWithUid, routes: ChannelRoutes): Promise<boolean> {
+    const repeatKey = `${record.spec.repository.toLowerCase()}#${record.spec.fingerprint}`;
+    const windowMs = this.#repeatWindow(record);
+    const nowMs = this.#now().getTime();
+    const earlier = this.#repeats.get(repeatKey);
+    if (earlier !== undefined && earlier.name !== record.metadata.name && nowMs - earlier.at < windowMs) {
+      const shared: SlackThreadRef = { channel: earlier.thread.channel, ts: earlier.thread.ts, sharedWith: earlier.name };
+      const posted = await this.#reply(record, shared, seenAgainReply(record), false);
+      if (!posted) return false;
+      await this.#keepThread(key, record, shared);
+      return true;
+    }
+    if (routes.thread === undefined) {
+      this.#report(record, 'parent', undefined, 'no_channel', new Error('No Slack channel: the policy sets no notifications.failures and the operator has no --slack-default-channel.'));
+      return false;
+    }
+    const channel = routes.thread;
+    const answer = await this.#send(record, 'parent', channel, (client) => client.chat.postMessage({ channel, ...parentMessage(record), unfurl_links: false }));
+    if (answer?.ts === undefined) return false;
+    const thread: SlackThreadRef = { channel: answer.channel ?? channel, ts: answer.ts };
+    await this.#keepThread(key, record, thread);
+    if (windowMs > 0) {
+      this.#repeats.set(repeatKey, { thread, name: record.metadata.name, at: nowMs });
+      this.#pruneRepeats(nowMs);
+    }
+    return true;
+  }
+
+  async #keepThread(key: string, record: FailureRecord, thread: SlackThreadRef): Promise<void> {
+    this.#threads.set(key, thread);
+    await this.#options.saveThread(record, thread).catch((error: unknown) => this.#report(record, 'save-thread', thread.channel, 'save_failed', error));
+  }
+
+  async #postCard(key: string, record: RecordWithUid, routes: ChannelRoutes, thread: SlackThreadRef): Promise<void> {
+    const expiresAt = record.status?.approval?.expiresAt;
+    let message: SlackMessage;
+    try {
+      message = approvalCard(record, expiresAt === undefined ? {} : { expiresAt: new Date(expiresAt) });
+    } catch (error) {
+      this.#report(record, 'approval-card', undefined, 'nothing_to_approve', error);
+      return;
+    }
+    const channel = routes.approval ?? thread.channel;
+    const inThread = channel === thread.channel;
+    const answer = await this.#send(record, 'approval-card', channel, (client) =>
+      client.chat.postMessage({ channel, ...message, ...(inThread && { thread_ts: thread.ts }) }),
+    );
+    if (answer?.ts === undefined) return;
+    const card = { channel: answer.channel ?? channel, ts: answer.ts };
+    this.#cards.set(key, card);
+    await this.#options.saveCard?.(record, card).catch((error: unknown) => this.#report(record, 'save-card', card.channel, 'save_failed', error));
+    if (!inThread) {
+      await this.#reply(record, thread, { text: `Approval requested in <#${card.channel}>.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: Approval requested in <#${card.channel}>.` } }] }, false);
+    }
+  }
+
+  async #reply(record: FailureRecord, thread: SlackThreadRef, message: SlackMessage, broadcast: boolean): Promise<boolean> {
+    const answer = await this.#send(record, 'reply', thread.channel, (client) =>
+      client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message, reply_broadcast: broadcast }),
+    );
+    return answer !== undefined;
+  }
+
+  async #send<T extends { ts?: string; channel?: string }>(record: FailureRecord, operation: string, channel: string, call: (client: WebClient) => Promise<T>): Promise<T | undefined> {
+    try {
+      const answer = await this.#limiter.key(channel).schedule(() => call(this.#options.client));
+      this.#delivered += 1;
+      return answer;
+    } catch (error) {
+      this.#report(record, operation, channel, slackErrorCode(error), error);
+      return undefined;
+    }
+  }
+
+  #report(record: FailureRecord, operation: string, channel: string | undefined, code: string, error: unknown): void {
+    this.#failed += 1;
+    try {
+      this.#options.onDeliveryError?.({ record: { namespace: record.metadata.namespace ?? 'default', name: record.metadata.name }, operation, ...(channel !== undefined && { channel }), code, error });
+    } catch {
+      // The reporter is the caller's; a bug there must not stop this record's other messages.
+    }
+  }
+
+  #routes(record: FailureRecord): ChannelRoutes {
+    return routeChannels(this.#options.channelsFor(record), this.#options.defaultChannel);
+  }
+
+  #repeatWindow(record: FailureRecord): number {
+    const configured = this.#options.channelsFor(record)?.notifications.repeatWindow;
+    const ms = configured === undefined ? undefined : parseDuration(configured);
+    return ms ?? this.#options.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS;
+  }
+
+  #threadOf(key: string, record: FailureRecord): SlackThreadRef | undefined {
+    const known = this.#threads.get(key);
+    if (known !== undefined) return known;
+    const stored = record.status?.slack;
+    if (stored === undefined) return undefined;
+    const thread: SlackThreadRef = { channel: stored.channel, ts: stored.ts, ...(stored.sharedWith !== undefined && { sharedWith: stored.sharedWith }) };
+    this.#threads.set(key, thread);
+    return thread;
+  }
+
+  #cardOf(key: string, record: FailureRecord): { channel: string; ts: string } | undefined {
+    return this.#cards.get(key) ?? record.status?.approval?.slack;
+  }
+
+  #pruneRepeats(nowMs: number): void {
+    for (const [key, entry] of this.#repeats) {
+      if (nowMs - entry.at >= DEFAULT_REPEAT_WINDOW_MS * 24) this.#repeats.delete(key);
+    }
+  }
+}
+
+function supersededCard(notice: TransitionNotice): SlackMessage {
+  const text = `:arrows_counterclockwise: No longer waiting for a decision: ${notice.message === '' ? `now ${notice.to}` : notice.message}`;
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').slice(0, 2900) } }];
+  return { text, blocks };
+}
+
+function keyOf(record: FailureRecord): string {
+  return `${record.metadata.namespace ?? 'default'}/${record.metadata.name}`;
+}
+
+function isSlackUser(actor: string): boolean {
+  return /^[UW][A-Z0-9]{2,20}$/.test(actor);
+}
+
+function isTerminal(phase: FailurePhase): boolean {
+  return phase === 'Rejected' || phase === 'Expired' || phase === 'Blocked' || phase === 'Succeeded' || phase === 'Failed' || phase === 'RolledBack';
+}
+
+/** Slack's `error` field (`channel_not_found`), else the web client's code (`slack_webapi_request_error`), else `unknown`. */
+export function slackErrorCode(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const data = (error as { data?: { error?: unknown } }).data;
+    if (typeof data?.error === 'string') return data.error;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return 'unknown';
+}
