@@ -94,6 +94,8 @@ export class SlackNotifier implements Notifier {
   readonly #chains = new Map<string, Promise<void>>();
   /** `repository#fingerprint` -> the first record's thread and when it was opened. */
   readonly #repeats = new Map<string, { thread: SlackThreadRef; name: string; at: number }>();
+  /** `#name` -> id, learned from chat.postMessage answers, so a route by name and a thread by id compare equal. */
+  readonly #channelIds = new Map<string, string>();
   #delivered = 0;
   #failed = 0;
 
@@ -271,8 +273,9 @@ export class SlackNotifier implements Notifier {
 
   async #send<T extends { ts?: string; channel?: string }>(record: FailureRecord, operation: string, channel: string, call: (client: WebClient) => Promise<T>): Promise<T | undefined> {
     try {
-      const answer = await this.#limiter.key(channel).schedule(() => call(this.#options.client));
+      const answer = await this.#limiter.key(this.#channelIds.get(channel) ?? channel).schedule(() => call(this.#options.client));
       this.#delivered += 1;
+      if (channel.startsWith('#') && answer.channel !== undefined && answer.channel !== channel) this.#channelIds.set(channel, answer.channel);
       return answer;
     } catch (error) {
       this.#report(record, operation, channel, slackErrorCode(error), error);
@@ -290,7 +293,12 @@ export class SlackNotifier implements Notifier {
   }
 
   #routes(record: FailureRecord): ChannelRoutes {
-    return routeChannels(this.#options.channelsFor(record), this.#options.defaultChannel);
+    const routes = routeChannels(this.#options.channelsFor(record), this.#options.defaultChannel);
+    for (const kind of Object.keys(routes) as (keyof ChannelRoutes)[]) {
+      const id = this.#channelIds.get(routes[kind]!);
+      if (id !== undefined) routes[kind] = id;
+    }
+    return routes;
   }
 
   #repeatWindow(record: FailureRecord): number {
