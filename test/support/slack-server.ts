@@ -269,15 +269,20 @@ export function signedInteraction(payload: object, signingSecret: string, now = 
 }
 
 /** A `block_actions` payload for a click on a button of a message, with the fields Slack documents. */
+let clicks = 0;
+
 export function blockActionsPayload(input: { userId: string; username?: string; channel: string; messageTs: string; actionId: string; value: string; teamId?: string }): object {
-  const actionTs = `${Math.floor(Date.now() / 1000)}.000100`;
+  // Every real click differs (trigger_id, action_ts to the microsecond), so two clicks never sign alike.
+  clicks += 1;
+  const nowMs = Date.now();
+  const actionTs = `${Math.floor(nowMs / 1000)}.${String((nowMs % 1000) * 1000 + (clicks % 1000)).padStart(6, '0')}`;
   return {
     type: 'block_actions',
     user: { id: input.userId, username: input.username ?? input.userId.toLowerCase(), name: input.username ?? input.userId.toLowerCase(), team_id: input.teamId ?? 'T0TEST0001' },
     api_app_id: 'A0TESTAPP1',
     token: 'legacy-verification-token-unused',
     container: { type: 'message', message_ts: input.messageTs, channel_id: input.channel, is_ephemeral: false },
-    trigger_id: '1234567890.1234567890.abcdef',
+    trigger_id: `${Math.floor(nowMs / 1000)}.1234567890.${clicks.toString(16).padStart(6, '0')}`,
     team: { id: input.teamId ?? 'T0TEST0001', domain: 'test' },
     enterprise: null,
     is_enterprise_install: false,
