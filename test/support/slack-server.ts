@@ -6,6 +6,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { slackSignedHeaders } from '../../src/slack/request-verification.ts';
 
 export interface StoredMessage {
@@ -46,8 +47,11 @@ export interface SlackServerOptions {
   userGroups?: Record<string, string[]>;
   teamId?: string;
   botUserId?: string;
+  /** The app-level token apps.connections.open accepts (Socket Mode). */
+  appToken?: string;
 }
 
+export const TEST_APP_TOKEN = 'xapp-1-A0TESTAPP1-0000000000000-abcdefabcdefabcdef';
 export const TEST_BOT_TOKEN = 'xoxb-test-0000000000-0000000000000-abcdefabcdefabcdefabcdef';
 
 export class SlackServer {
@@ -63,6 +67,11 @@ export class SlackServer {
   readonly channels: Map<string, string>;
   readonly users: Map<string, SlackUser>;
   readonly userGroups: Map<string, string[]>;
+  readonly appToken: string;
+  /** Envelope ids the Socket Mode client acknowledged, in order. */
+  readonly acks: string[] = [];
+  #sockets = new Set<WebSocket>();
+  #wss: WebSocketServer | undefined;
   #faults = new Map<string, Fault[]>();
   #server: Server | undefined;
   #clock = 1_700_000_000;
@@ -71,6 +80,7 @@ export class SlackServer {
 
   constructor(options: SlackServerOptions = {}) {
     this.token = options.token ?? TEST_BOT_TOKEN;
+    this.appToken = options.appToken ?? TEST_APP_TOKEN;
     this.teamId = options.teamId ?? 'T0TEST0001';
     this.botUserId = options.botUserId ?? 'U0BOT00001';
     this.channels = new Map(Object.entries(options.channels ?? { alerts: 'C0ALERTS01', ci: 'C0CIFAIL01', approvals: 'C0APPROV01' }));
@@ -85,12 +95,48 @@ export class SlackServer {
 
   async start(): Promise<this> {
     this.#server = createServer((request, response) => void this.#handle(request, response));
+    // Socket Mode: apps.connections.open hands out ws://…/link?ticket=…, where Slack says hello and then
+    // sends envelopes; the client acknowledges each by sending back its envelope_id.
+    this.#wss = new WebSocketServer({ noServer: true });
+    this.#server.on('upgrade', (request, socket, head) => {
+      if (!(request.url ?? '').startsWith('/link')) {
+        socket.destroy();
+        return;
+      }
+      this.#wss!.handleUpgrade(request, socket, head, (ws) => {
+        this.#sockets.add(ws);
+        ws.on('close', () => this.#sockets.delete(ws));
+        ws.on('message', (data) => {
+          const message = parseJson(String(data)) as { envelope_id?: string } | undefined;
+          if (typeof message?.envelope_id === 'string') this.acks.push(message.envelope_id);
+        });
+        ws.send(JSON.stringify({ type: 'hello', num_connections: this.#sockets.size, debug_info: { host: 'applink-test', approximate_connection_time: 3600 }, connection_info: { app_id: 'A0TESTAPP1' } }));
+      });
+    });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
+  /** Socket Mode connections currently open. */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  /**
+   * Sends an envelope to every open connection, as Slack does for an interaction (`type: interactive`).
+   * Sending the same envelope id twice is what a redelivery looks like.
+   */
+  deliver(payload: object, options: { envelopeId?: string; type?: string } = {}): string {
+    const envelopeId = options.envelopeId ?? `env-${(this.#sequence += 1)}-${Date.now()}`;
+    const envelope = JSON.stringify({ envelope_id: envelopeId, type: options.type ?? 'interactive', payload, accepts_response_payload: false });
+    for (const socket of this.#sockets) socket.send(envelope);
+    return envelopeId;
+  }
+
   async stop(): Promise<void> {
+    for (const socket of this.#sockets) socket.terminate();
+    this.#wss?.close();
     if (this.#server === undefined) return;
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
@@ -169,6 +215,13 @@ export class SlackServer {
       send(200, { ok: false, error: 'not_authed' });
       return;
     }
+    if (method === 'apps.connections.open') {
+      // Only an app-level token opens a connection; a bot token is the wrong type, as on Slack.
+      if (auth === `Bearer ${this.token}`) send(200, { ok: false, error: 'not_allowed_token_type' });
+      else if (auth !== `Bearer ${this.appToken}`) send(200, { ok: false, error: 'invalid_auth' });
+      else send(200, { ok: true, url: `${this.url.replace(/^http/, 'ws')}/link/?ticket=${(this.#sequence += 1)}&app_id=A0TESTAPP1` });
+      return;
+    }
     if (auth !== `Bearer ${this.token}`) {
       send(200, { ok: false, error: 'invalid_auth' });
       return;
@@ -236,9 +289,6 @@ export class SlackServer {
         if (user === undefined) return { ok: false, error: 'users_not_found' };
         return { ok: true, user: { team_id: this.teamId, ...user } };
       }
-      case 'apps.connections.open':
-        // Socket Mode needs an app-level token; the bot token is refused, as Slack does.
-        return { ok: false, error: 'not_allowed_token_type' };
       default:
         return { ok: false, error: 'unknown_method' };
     }
