@@ -36,7 +36,7 @@ export interface SlackThreadRef {
 
 export interface SlackDeliveryError {
   record: { namespace: string; name: string };
-  /** What could not be sent: `parent`, `parent-update`, `approval-card`, `card-update`, `reply`, `escalation`, `results`. */
+  /** What could not be sent: `parent`, `parent-update`, `approval-card`, `card-update`, `reply`, `outcome`, `escalation`, `results`. */
   operation: string;
   channel?: string;
   /** Slack's error code (`channel_not_found`, `not_in_channel`, `ratelimited`, …) or the transport's. */
@@ -81,7 +81,7 @@ const RESULT_REPLIES: ReadonlySet<FailurePhase> = new Set(['Verifying', 'Succeed
 const ALERTS: ReadonlySet<FailurePhase> = new Set(['Failed', 'RolledBack']);
 const SILENT: ReadonlySet<FailurePhase> = new Set(['Pending', 'Analyzing']);
 
-type Operation = { kind: 'ensure-thread' } | { kind: 'parent-update' } | { kind: 'card' } | { kind: 'card-update'; notice: TransitionNotice } | { kind: 'reply'; notice: TransitionNotice } | { kind: 'escalation'; notice: TransitionNotice };
+type Operation = { kind: 'ensure-thread' } | { kind: 'parent-update' } | { kind: 'card' } | { kind: 'card-update'; notice: TransitionNotice } | { kind: 'reply'; notice: TransitionNotice } | { kind: 'escalation'; notice: TransitionNotice } | { kind: 'outcome'; notice: TransitionNotice };
 
 export class SlackNotifier implements Notifier {
   readonly #options: SlackNotifierOptions;
@@ -122,6 +122,7 @@ export class SlackNotifier implements Notifier {
     if (notice.to === 'AwaitingApproval') operations.push({ kind: 'card' });
     // An accepted click already replaced the card (the interaction handler); an expiry or a re-gate did not.
     if (notice.from === 'AwaitingApproval' && !isSlackUser(notice.actor)) operations.push({ kind: 'card-update', notice });
+    if (notice.to === 'Approved' || notice.to === 'Rejected' || notice.to === 'Expired') operations.push({ kind: 'outcome', notice });
     if (notice.to === 'Expired') operations.push({ kind: 'escalation', notice });
     if (RESULT_REPLIES.has(notice.to)) operations.push({ kind: 'reply', notice });
     const previous = this.#chains.get(key) ?? Promise.resolve();
@@ -196,6 +197,15 @@ export class SlackNotifier implements Notifier {
             await this.#send(record, 'results', routes.results, (client) => client.chat.postMessage({ channel: routes.results!, ...message }));
           }
           break;
+        case 'outcome': {
+          // notifications.approvals: the outcome also where approvals are followed, unless the card is there already.
+          const card = this.#cardOf(key, record);
+          const approval = record.status?.approval;
+          if (routes.approvals === undefined || routes.approvals === card?.channel || routes.approvals === thread?.channel || approval?.decision === undefined) break;
+          const message = decidedCard(record, { decision: approval.decision, by: approval.decidedBy ?? operation.notice.actor, at: new Date(approval.decidedAt ?? operation.notice.at.toISOString()) });
+          await this.#send(record, 'outcome', routes.approvals, (client) => client.chat.postMessage({ channel: routes.approvals!, ...message }));
+          break;
+        }
         case 'escalation': {
           const message = escalationMessage(record);
           if (thread !== undefined) await this.#reply(record, thread, message, false);

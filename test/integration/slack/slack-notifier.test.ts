@@ -141,6 +141,16 @@ describe('SlackNotifier', () => {
     expect(slack.replies('#ci', thread.ts).map((message) => message.text)).toContainEqual(expect.stringMatching(/^Approval expired/));
   });
 
+  it('posts the outcome where approvals are followed when that is another channel', async () => {
+    const h = harness({ channels: { notifications: { approvals: '#alerts', repeatWindow: '1h' }, approval: {} } });
+    const record = await walk(h, {}, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
+    const approved = at(record, 'Approved', h.saved.get(record.metadata.name), h.cards.get(record.metadata.name));
+    approved.status!.approval = { ...approved.status!.approval, decision: 'rejected', decidedBy: 'U0ALICE001', decidedAt: '2026-12-04T20:02:00Z' };
+    await h.notifier.notify({ record: { ...approved, status: { ...approved.status, phase: 'Rejected' } }, from: 'AwaitingApproval', to: 'Rejected', reason: 'Rejected', message: '', actor: 'U0ALICE001', at: new Date() });
+    await h.notifier.idle();
+    expect(slack.parents('#alerts').map((message) => message.text)).toEqual([expect.stringMatching(/^Rejected by <@U0ALICE001>: acme\/web/)]);
+  });
+
   it('posts a repeat of the same failure into the first thread', async () => {
     const h = harness();
     await walk(h, { runId: 18235534013 }, ['Analyzing', 'Analyzed', 'Blocked']);
