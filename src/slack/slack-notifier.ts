@@ -119,9 +119,11 @@ export class SlackNotifier implements Notifier {
       this.#pendingParentUpdates.set(key, (this.#pendingParentUpdates.get(key) ?? 0) + 1);
       operations.push({ kind: 'parent-update' });
     }
-    if (notice.to === 'AwaitingApproval') operations.push({ kind: 'card' });
     // An accepted click already replaced the card (the interaction handler); an expiry or a re-gate did not.
+    // Before a new card: a re-gate that still needs a person (AwaitingApproval -> AwaitingApproval under a
+    // new policy generation) retires the old card, then posts one with the new digest.
     if (notice.from === 'AwaitingApproval' && !isSlackUser(notice.actor)) operations.push({ kind: 'card-update', notice });
+    if (notice.to === 'AwaitingApproval') operations.push({ kind: 'card' });
     if (notice.to === 'Approved' || notice.to === 'Rejected' || notice.to === 'Expired') operations.push({ kind: 'outcome', notice });
     if (notice.to === 'Expired') operations.push({ kind: 'escalation', notice });
     if (RESULT_REPLIES.has(notice.to)) operations.push({ kind: 'reply', notice });

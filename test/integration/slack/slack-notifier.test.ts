@@ -141,6 +141,19 @@ describe('SlackNotifier', () => {
     expect(slack.replies('#ci', thread.ts).map((message) => message.text)).toContainEqual(expect.stringMatching(/^Approval expired/));
   });
 
+  it('retires the old card and posts a new one when a policy change re-gates a waiting record', async () => {
+    const h = harness();
+    const record = await walk(h, { policyGeneration: 3 }, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
+    const oldCard = h.cards.get(record.metadata.name)!;
+    const regated = at(slackRecord({ policyGeneration: 4 }), 'AwaitingApproval', h.saved.get(record.metadata.name), oldCard);
+    await h.notifier.notify({ record: regated, from: 'AwaitingApproval', to: 'AwaitingApproval', reason: 'Regated', message: 'Re-gated under policy web generation 4.', actor: 'operator', at: new Date() });
+    await h.notifier.idle();
+    expect(slack.message(oldCard.channel, oldCard.ts)!.text).toBe(':arrows_counterclockwise: No longer waiting for a decision: Re-gated under policy web generation 4.');
+    const newCard = h.cards.get(record.metadata.name)!;
+    expect(newCard.ts).not.toBe(oldCard.ts);
+    expect(JSON.stringify(slack.message(newCard.channel, newCard.ts)!.blocks)).toContain('ci_remediator_approve');
+  });
+
   it('posts the outcome where approvals are followed when that is another channel', async () => {
     const h = harness({ channels: { notifications: { approvals: '#alerts', repeatWindow: '1h' }, approval: {} } });
     const record = await walk(h, {}, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
