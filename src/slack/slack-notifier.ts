@@ -21,10 +21,10 @@ import { approvalCard, decidedCard, escalationMessage, parentMessage, seenAgainR
  * cannot be delivered after the web client's own retries goes to `onDeliveryError`, once, and the record's
  * later messages are still attempted.
  *
- * Calls per record (the figures bench:slack reports): the auto path posts the parent, updates it at the gate
- * and at the end, and replies with the result; the approval path adds the card and its update. Parent updates
- * that a later update for the same record supersedes are skipped, because every update renders the latest
- * record, not the one in its notice.
+ * Calls per record (the figures bench:slack reports): the auto path posts the parent at the gate, updates it
+ * at Verifying and at the end, and replies with the result (4); the approval path adds the card and the click's
+ * card update and users.info (7). Parent updates that a later update for the same record supersedes are
+ * skipped, because every update renders the latest record, not the one in its notice.
  */
 
 export interface SlackThreadRef {
@@ -64,22 +64,20 @@ export interface SlackNotifierOptions {
 
 export const DEFAULT_REPEAT_WINDOW_MS = 60 * 60 * 1000;
 
-/** Phases whose notice updates the parent (the others are covered by the next update or by a reply). */
-const PARENT_UPDATES: ReadonlySet<FailurePhase> = new Set([
-  'AutoApproved',
-  'AwaitingApproval',
-  'Blocked',
-  'Approved',
-  'Rejected',
-  'Expired',
-  'Succeeded',
-  'Failed',
-  'RolledBack',
-]);
-/** Results posted as replies; a failure is also broadcast to the channel, because someone has to act. */
-const RESULT_REPLIES: ReadonlySet<FailurePhase> = new Set(['Verifying', 'Succeeded', 'Failed', 'RolledBack']);
+/**
+ * Phases whose notice updates the parent. Approved is not one: the card in the thread already shows the
+ * decision, and the parent moves on at Verifying, moments later. That keeps the approval path within 7 calls.
+ */
+const PARENT_UPDATES: ReadonlySet<FailurePhase> = new Set(['AutoApproved', 'AwaitingApproval', 'Blocked', 'Rejected', 'Expired', 'Verifying', 'Succeeded', 'Failed', 'RolledBack']);
+/** Results posted as replies (with the verification's outcome); a failure is also broadcast, because someone has to act. */
+const RESULT_REPLIES: ReadonlySet<FailurePhase> = new Set(['Succeeded', 'Failed', 'RolledBack']);
 const ALERTS: ReadonlySet<FailurePhase> = new Set(['Failed', 'RolledBack']);
-const SILENT: ReadonlySet<FailurePhase> = new Set(['Pending', 'Analyzing']);
+/**
+ * No message of their own: the parent is first posted at the gate's decision (which follows the analysis in
+ * the same reconcile), so it shows the analysis and the decision at once instead of being posted and
+ * immediately edited. A record that stops before the gate gets its parent with its next notice.
+ */
+const SILENT: ReadonlySet<FailurePhase> = new Set(['Pending', 'Analyzing', 'Analyzed', 'Executing']);
 
 type Operation = { kind: 'ensure-thread' } | { kind: 'parent-update' } | { kind: 'card' } | { kind: 'card-update'; notice: TransitionNotice } | { kind: 'reply'; notice: TransitionNotice } | { kind: 'escalation'; notice: TransitionNotice } | { kind: 'outcome'; notice: TransitionNotice };
 

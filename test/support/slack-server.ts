@@ -73,6 +73,7 @@ export class SlackServer {
   #sockets = new Set<WebSocket>();
   #wss: WebSocketServer | undefined;
   #faults = new Map<string, Fault[]>();
+  #periodic = new Map<string, { n: number; fault: Fault; seen: number }>();
   #server: Server | undefined;
   #clock = 1_700_000_000;
   #sequence = 0;
@@ -149,6 +150,12 @@ export class SlackServer {
     this.#faults.set(method, queue);
   }
 
+  /** Every `n`th call of `method` (counting from now) gets `fault`: a steady rate limit, say. 0 stops it. */
+  injectEvery(method: string, n: number, fault: Fault): void {
+    if (n <= 0) this.#periodic.delete(method);
+    else this.#periodic.set(method, { n, fault, seen: 0 });
+  }
+
   callCount(method?: string): number {
     if (method !== undefined) return this.calls.get(method) ?? 0;
     return [...this.calls.values()].reduce((sum, n) => sum + n, 0);
@@ -196,7 +203,9 @@ export class SlackServer {
     const args = parseArgs(request.headers['content-type'] ?? '', Buffer.concat(chunks).toString('utf8'));
     this.requests.push({ method, args, at: Date.now() });
 
-    const fault = this.#faults.get(method)?.shift();
+    const periodic = this.#periodic.get(method);
+    if (periodic !== undefined) periodic.seen += 1;
+    const fault = this.#faults.get(method)?.shift() ?? (periodic !== undefined && periodic.seen % periodic.n === 0 ? periodic.fault : undefined);
     if (fault !== undefined) {
       if ('delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       else if ('status' in fault && fault.status === 429) {

@@ -69,7 +69,7 @@ async function walk(h: Harness, options: RecordOptions, path: FailurePhase[], ex
 }
 
 describe('SlackNotifier', () => {
-  it('keeps one thread per record: the parent is updated in place and later steps are replies', async () => {
+  it('keeps one thread per record: the parent is updated in place and the result is a reply', async () => {
     const h = harness();
     await walk(h, {}, ['Pending', 'Analyzing', 'Analyzed', 'AutoApproved', 'Executing', 'Verifying', 'Succeeded']);
     const parents = slack.parents('#ci');
@@ -78,8 +78,10 @@ describe('SlackNotifier', () => {
     expect(h.saved.get('acme-web-18235534013-1')).toEqual({ channel: 'C0CIFAIL01', ts: parent.ts });
     expect(parent.edited).toBe(true);
     expect(parent.text).toMatch(/^:large_green_circle: Fixed: acme\/web/);
+    // Posted at the gate (AutoApproved); the Verifying update was superseded by the Succeeded one queued behind it.
+    expect(parent.history.map((version) => version.text)).toEqual([expect.stringMatching(/^:white_check_mark: Approved automatically: /)]);
     const replies = slack.replies('#ci', parent.ts).map((reply) => reply.text);
-    expect(replies).toEqual([expect.stringMatching(/^Verifying: /), expect.stringMatching(/^Fixed: /)]);
+    expect(replies).toEqual([expect.stringMatching(/^Fixed: /)]);
     expect(h.errors).toEqual([]);
     // The auto path's budget: parent, its updates and the replies.
     expect(slack.callCount('chat.postMessage') + slack.callCount('chat.update')).toBeLessThanOrEqual(4);
@@ -211,8 +213,11 @@ describe('SlackNotifier', () => {
     const retried = harness({ retries: 1 });
     slack.inject('chat.postMessage', { status: 500 }, 2);
     await walk(retried, { runId: 2002 }, ['Analyzing', 'Analyzed', 'Blocked']);
-    // The Analyzed notice's parent failed after its retry; the Blocked notice posted it.
+    // The Blocked notice's parent failed after its retry; the record's next notice would post it.
     expect(retried.errors.map((error) => [error.operation, error.code])).toEqual([['parent', 'slack_webapi_http_error']]);
+    expect(slack.parents('#ci')).toHaveLength(0);
+    await retried.notifier.notify(notice(slackRecord({ runId: 2002 }), 'Blocked', 'Blocked'));
+    await retried.notifier.idle();
     expect(slack.parents('#ci').map((message) => message.text)).toEqual([expect.stringMatching(/Blocked: acme\/web: CI failed on main \(run 2002/)]);
     await walk(retried, { runId: 2003, fingerprint: 'rules:v1:ffffffffffffffffffff' }, ['Analyzing', 'Analyzed', 'Blocked']);
     expect(slack.parents('#ci')).toHaveLength(2);
@@ -226,7 +231,7 @@ describe('SlackNotifier', () => {
       saveThread: async () => undefined,
       onDeliveryError: (error) => errors.push(error),
     });
-    await notifier.notify(notice(slackRecord(), 'Analyzing', 'Analyzed'));
+    await notifier.notify(notice(slackRecord(), 'Analyzed', 'AwaitingApproval'));
     await notifier.idle();
     expect(errors.map((error) => error.code)).toEqual(['no_channel']);
     expect(slack.callCount()).toBe(0);
@@ -235,7 +240,7 @@ describe('SlackNotifier', () => {
   it('spaces messages into one channel and queues a burst without losing any', async () => {
     const h = harness({ spacingMs: 50 });
     const records = Array.from({ length: 10 }, (_, i) => slackRecord({ runId: 3000 + i, fingerprint: `rules:v1:${String(i).padStart(20, '0')}` }));
-    for (const record of records) await h.notifier.notify(notice(record, 'Analyzing', 'Analyzed'));
+    for (const record of records) await h.notifier.notify(notice(record, 'Analyzed', 'Blocked'));
     await h.notifier.idle();
     const posts = slack.requests.filter((request) => request.method === 'chat.postMessage');
     expect(posts).toHaveLength(10);
