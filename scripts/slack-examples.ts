@@ -3,7 +3,7 @@
 // the file no longer matches the builders, so the page can never show a message the operator does not send.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { approvalCard, decidedCard, escalationMessage, parentMessage, refusalMessage, seenAgainReply, stepReply, type SlackMessage } from '../src/slack/messages.ts';
+import { approvalCard, decidedCard, escalationMessage, outageSummary, parentMessage, refusalMessage, seenAgainReply, stepReply, type SlackMessage } from '../src/slack/messages.ts';
 import { refusalSentence } from '../src/slack/refusals.ts';
 import { slackRecord } from '../test/support/slack-records.ts';
 
@@ -20,6 +20,7 @@ export function renderSlackExamples(): string {
     ['Refusal (ephemeral)', 'Only the person who clicked sees it.', refusalMessage(refusalSentence('not-an-approver', { policyName: 'web' }))],
     ['Result reply', 'A reply for the verification and the result; a failure or rollback is also broadcast to the channel.', stepReply(succeeded, { to: 'Succeeded', message: 'Attempt 2 of the run passed.', actor: 'operator', at })],
     ['Seen again', 'The same failure (fingerprint) in the same repository within `notifications.repeatWindow`: a reply in the first thread instead of a new one.', seenAgainReply(slackRecord({ runId: 18235534099 }))],
+    ['Outage summary', 'The same failure in 3 or more repositories within 10 minutes: one message, updated as repositories join; their records reply in its thread.', outageSummary(record, ['acme/web', 'acme/api', 'acme/docs'], new Date('2026-12-04T20:00:00Z'))],
     ['Escalation', 'Posted to `approval.escalationChannel` and into the thread when a request expires.', escalationMessage(record)],
   ];
   const sections = examples.map(([title, about, message]) => `## ${title}\n\n${about}\n\n\`text\`: ${message.text}\n\n\`\`\`json\n${JSON.stringify(message.blocks, null, 2)}\n\`\`\`\n`);

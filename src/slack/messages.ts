@@ -229,8 +229,24 @@ export function stepReply(record: FailureRecord, step: { to: FailurePhase; messa
 /** A later record of the same failure, posted into the first record's thread instead of a new one. */
 export function seenAgainReply(record: FailureRecord): SlackMessage {
   const { workflow } = record.spec;
-  const text = `:repeat: Seen again: run ${link(workflow.url, String(workflow.runId))} (attempt ${workflow.runAttempt}) on ${code(record.spec.commit.branch ?? shortSha(record.spec.commit.sha))}`;
+  const text = `:repeat: Seen again: ${escapeMrkdwn(record.spec.repository)} run ${link(workflow.url, String(workflow.runId))} (attempt ${workflow.runAttempt}) on ${code(record.spec.commit.branch ?? shortSha(record.spec.commit.sha))}`;
   return { text: `Seen again: run ${workflow.runId} (${record.spec.repository})`, blocks: [section(text)] };
+}
+
+/**
+ * One message for the same failure in many repositories within minutes (a registry or GitHub outage),
+ * updated in place as repositories join, instead of a thread per repository.
+ */
+export function outageSummary(record: FailureRecord, repositories: readonly string[], since: Date): SlackMessage {
+  const category = record.status?.analysis?.category;
+  const line = keyLine(record);
+  const shown = repositories.slice(0, 20).map((repo) => code(repo));
+  if (repositories.length > 20) shown.push(`and ${repositories.length - 20} more`);
+  const text = `:rotating_light: *The same failure in ${repositories.length} repositories* since ${slackDate(since)}${category === undefined ? '' : ` (${code(category)})`}: likely an outage, not the code.\n${shown.join(', ')}`;
+  const blocks: KnownBlock[] = [section(text)];
+  if (line !== undefined) blocks.push(section(`*Key line*\n${code(truncate(line, 600))}`));
+  blocks.push(context(`Fingerprint ${code(record.spec.fingerprint)}. Each repository's record replies in this thread.`));
+  return { text: `The same failure in ${repositories.length} repositories: ${repositories.slice(0, 5).join(', ')}${repositories.length > 5 ? ', …' : ''}`, blocks };
 }
 
 /** The escalation posted when a request expired: to the escalation channel and into the thread. */

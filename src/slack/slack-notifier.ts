@@ -1,12 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
+import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck/light.js';
 import { parseDuration } from '../api/common.ts';
 import type { FailurePhase, FailureRecord } from '../api/failure-record.ts';
 import type { Notifier, TransitionNotice } from '../notify/notifier.ts';
 import type { RecordWithUid } from './approval-digest.ts';
 import { routeChannels, type ChannelRoutes, type PolicyChannels } from './channel-routing.ts';
-import { approvalCard, decidedCard, escalationMessage, parentMessage, seenAgainReply, stepReply, type SlackMessage } from './messages.ts';
+import { approvalCard, decidedCard, escalationMessage, outageSummary, parentMessage, seenAgainReply, stepReply, type SlackMessage } from './messages.ts';
 
 /**
  * The Notifier the operator uses when Slack is configured: one thread per record. The parent message is
@@ -59,10 +60,27 @@ export interface SlackNotifierOptions {
   channelSpacingMs?: number;
   /** Same repository and fingerprint within this window: into the first record's thread (default 1 h; the policy's notifications.repeatWindow wins). */
   repeatWindowMs?: number;
+  /**
+   * The same fingerprint in this many repositories (default 3) within `outageWindowMs` (default 10 min) is an
+   * outage: from then on one summary message, updated in place, instead of a thread per repository.
+   */
+  outageRepositories?: number;
+  outageWindowMs?: number;
   now?: () => Date;
 }
 
 export const DEFAULT_REPEAT_WINDOW_MS = 60 * 60 * 1000;
+export const DEFAULT_OUTAGE_REPOSITORIES = 3;
+export const DEFAULT_OUTAGE_WINDOW_MS = 10 * 60 * 1000;
+
+interface Outage {
+  startedAt: number;
+  repositories: string[];
+  /** The summary message, once the threshold was reached. */
+  summary?: SlackThreadRef;
+  /** Stands in for a record name in `sharedWith`: the records of an outage share the summary's thread. */
+  name: string;
+}
 
 /**
  * Phases whose notice updates the parent. Approved is not one: the card in the thread already shows the
@@ -92,6 +110,8 @@ export class SlackNotifier implements Notifier {
   readonly #chains = new Map<string, Promise<void>>();
   /** `repository#fingerprint` -> the first record's thread and when it was opened. */
   readonly #repeats = new Map<string, { thread: SlackThreadRef; name: string; at: number }>();
+  /** fingerprint -> the repositories that reported it in the current outage window. */
+  readonly #outages = new Map<string, Outage>();
   /** `#name` -> id, learned from chat.postMessage answers, so a route by name and a thread by id compare equal. */
   readonly #channelIds = new Map<string, string>();
   #delivered = 0;
@@ -235,6 +255,8 @@ export class SlackNotifier implements Notifier {
       return false;
     }
     const channel = routes.thread;
+    const outage = await this.#joinOutage(key, record, channel, nowMs);
+    if (outage !== undefined) return outage;
     const answer = await this.#send(record, 'parent', channel, (client) => client.chat.postMessage({ channel, ...parentMessage(record), unfurl_links: false }));
     if (answer?.ts === undefined) return false;
     const thread: SlackThreadRef = { channel: answer.channel ?? channel, ts: answer.ts };
@@ -244,6 +266,46 @@ export class SlackNotifier implements Notifier {
       this.#pruneRepeats(nowMs);
     }
     return true;
+  }
+
+  /**
+   * Counts the record's repository towards an outage of its fingerprint in this channel. Below the threshold,
+   * undefined (open a thread as usual); at or above it, the record goes into the summary's thread (posted on
+   * reaching the threshold, updated as repositories join) and the answer says whether that worked.
+   */
+  async #joinOutage(key: string, record: RecordWithUid, channel: string, nowMs: number): Promise<boolean | undefined> {
+    const threshold = this.#options.outageRepositories ?? DEFAULT_OUTAGE_REPOSITORIES;
+    const windowMs = this.#options.outageWindowMs ?? DEFAULT_OUTAGE_WINDOW_MS;
+    if (threshold <= 1 || windowMs <= 0) return undefined;
+    // By fingerprint alone: a channel named `#ci` and its id are the same channel, and an outage is one event
+    // even when policies route repositories to different channels (the summary goes where the threshold was reached).
+    const outageKey = record.spec.fingerprint;
+    let outage = this.#outages.get(outageKey);
+    if (outage === undefined || nowMs - outage.startedAt >= windowMs) {
+      const hash = createHash('sha256').update(outageKey).digest('hex').slice(0, 16);
+      outage = { startedAt: nowMs, repositories: [], name: `outage-${hash}` };
+      this.#outages.set(outageKey, outage);
+      this.#pruneOutages(nowMs, windowMs);
+    }
+    const repository = record.spec.repository.toLowerCase();
+    if (!outage.repositories.includes(repository)) outage.repositories.push(repository);
+    if (outage.repositories.length < threshold) return undefined;
+    const message = outageSummary(record, outage.repositories, new Date(outage.startedAt));
+    if (outage.summary === undefined) {
+      const answer = await this.#send(record, 'outage-summary', channel, (client) => client.chat.postMessage({ channel, ...message, unfurl_links: false }));
+      if (answer?.ts === undefined) return false;
+      outage.summary = { channel: answer.channel ?? channel, ts: answer.ts, sharedWith: outage.name };
+    } else {
+      const summary = outage.summary;
+      await this.#send(record, 'outage-summary', summary.channel, (client) => client.chat.update({ channel: summary.channel, ts: summary.ts, ...message }));
+    }
+    if (!(await this.#reply(record, outage.summary, seenAgainReply(record), false))) return false;
+    await this.#keepThread(key, record, outage.summary);
+    return true;
+  }
+
+  #pruneOutages(nowMs: number, windowMs: number): void {
+    for (const [key, outage] of this.#outages) if (nowMs - outage.startedAt >= windowMs) this.#outages.delete(key);
   }
 
   async #keepThread(key: string, record: FailureRecord, thread: SlackThreadRef): Promise<void> {

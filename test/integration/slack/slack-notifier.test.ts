@@ -180,6 +180,27 @@ describe('SlackNotifier', () => {
     expect(first.text).toContain('run 18235534013');
   });
 
+  it('summarizes the same failure across many repositories in one message', async () => {
+    const h = harness();
+    const repositories = ['acme/web', 'acme/api', 'acme/docs', 'acme/mobile', 'acme/infra'];
+    for (const [i, repository] of repositories.entries()) await walk(h, { repository, runId: 4000 + i, name: `outage-${i}` }, ['Analyzed', 'Blocked']);
+    const parents = slack.parents('#ci');
+    // The first two repositories got their own threads; the third made it an outage.
+    expect(parents.map((message) => message.text)).toEqual([
+      expect.stringMatching(/^:no_entry: Blocked: acme\/web/),
+      expect.stringMatching(/^:no_entry: Blocked: acme\/api/),
+      'The same failure in 5 repositories: acme/web, acme/api, acme/docs, acme/mobile, acme/infra',
+    ]);
+    const summary = parents[2]!;
+    expect(summary.history).toHaveLength(2);
+    expect(slack.replies('#ci', summary.ts).map((reply) => reply.text)).toEqual([
+      'Seen again: run 4002 (acme/docs)',
+      'Seen again: run 4003 (acme/mobile)',
+      'Seen again: run 4004 (acme/infra)',
+    ]);
+    expect(h.saved.get('outage-4')).toEqual({ channel: 'C0CIFAIL01', ts: summary.ts, sharedWith: expect.stringMatching(/^outage-[0-9a-f]{16}$/) });
+  });
+
   it('opens a new thread once the repeat window has passed', async () => {
     let now = new Date('2026-12-04T20:00:00Z');
     const h = harness({ now: () => now });
