@@ -10,7 +10,7 @@ import { PolicyApproval } from '../../../src/api/remediation-policy.ts';
 import { recordDigest, type RecordRef, type RecordWithUid } from '../../../src/slack/approval-digest.ts';
 import type { ClickAudit, DecideResult, InteractionOutcome } from '../../../src/slack/interaction-handler.ts';
 import { approvalCard } from '../../../src/slack/messages.ts';
-import { SlackRequestVerifier } from '../../../src/slack/request-verification.ts';
+import { SlackRequestVerifier, slackSignedHeaders } from '../../../src/slack/request-verification.ts';
 import { createSlackClient } from '../../../src/slack/slack-client.ts';
 import { eventually } from '../../support/eventually.ts';
 import { SlackServer, blockActionsPayload, signedInteraction } from '../../support/slack-server.ts';
@@ -191,6 +191,17 @@ describe('Slack interactions over HTTP', () => {
     await click(replica.url, card, ALICE, { actionId: 'ci_remediator_reject' });
     await eventually(() => expect(store.get({ namespace: 'ci', name: 'acme-web-18235534013-1' })?.status?.phase).toBe('Rejected'), { timeoutMs: 5000 });
     await eventually(() => expect(slack.message(card.channel, card.ts)!.text).toMatch(/^Rejected by <@U0ALICE001>/), { timeoutMs: 5000 });
+  });
+
+  it("answers the Events API's url_verification challenge, and refuses other methods and oversized bodies", async () => {
+    const replica = await startReplica();
+    const body = JSON.stringify({ token: 'unused', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const challenge = await fetch(replica.url, { method: 'POST', headers: { 'content-type': 'application/json', ...slackSignedHeaders(body, SIGNING_SECRET, new Date()) }, body });
+    expect(challenge.status).toBe(200);
+    expect(await challenge.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+    expect((await fetch(replica.url)).status).toBe(405);
+    const large = 'payload=' + 'x'.repeat(1024 * 1024 + 1);
+    expect((await fetch(replica.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignedHeaders(large, SIGNING_SECRET, new Date()) }, body: large })).status).toBe(413);
   });
 
   it('refuses forged, stale and replayed requests before anything else', async () => {
