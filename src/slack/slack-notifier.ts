@@ -162,6 +162,24 @@ export class SlackNotifier implements Notifier {
     });
   }
 
+  /**
+   * Replaces the record's approval card with its decision again. For when the replica that took the click
+   * could not update the card (it crashed after the decision was written, or chat.update failed): the
+   * operator calls this for a decided record whose card may still be live. Idempotent.
+   */
+  refreshCard(record: FailureRecord): void {
+    const key = keyOf(record);
+    this.#latest.set(key, record as RecordWithUid);
+    const at = record.status?.approval?.decidedAt;
+    const notice: TransitionNotice = { record, from: 'AwaitingApproval', to: record.status?.phase ?? 'Approved', reason: 'CardRefreshed', message: '', actor: 'operator', at: at === undefined ? this.#now() : new Date(at) };
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.#run(key, [{ kind: 'card-update', notice }]));
+    this.#chains.set(key, next);
+    void next.finally(() => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    });
+  }
+
   /** Resolves when every queued message was sent or given up on (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
@@ -196,7 +214,8 @@ export class SlackNotifier implements Notifier {
           break;
         }
         case 'card':
-          if (thread !== undefined) await this.#postCard(key, record, routes, thread);
+          // Re-gated or decided before the queue reached it: a card now would only be a dead button.
+          if (thread !== undefined && record.status?.phase === 'AwaitingApproval') await this.#postCard(key, record, routes, thread);
           break;
         case 'card-update': {
           const card = this.#cardOf(key, record);

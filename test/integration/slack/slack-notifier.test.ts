@@ -156,6 +156,21 @@ describe('SlackNotifier', () => {
     expect(JSON.stringify(slack.message(newCard.channel, newCard.ts)!.blocks)).toContain('ci_remediator_approve');
   });
 
+  it('replaces a card left live when the clicking replica could not, on request', async () => {
+    const h = harness();
+    const record = await walk(h, {}, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
+    const card = h.cards.get(record.metadata.name)!;
+    const approved = at(record, 'Approved', h.saved.get(record.metadata.name), card);
+    approved.status!.approval = { ...approved.status!.approval, decision: 'approved', decidedBy: 'U0ALICE001', decidedAt: '2026-12-04T20:02:00Z' };
+    // The click's replica wrote the decision and died before chat.update: the Approved notice leaves the card alone.
+    await h.notifier.notify({ record: approved, from: 'AwaitingApproval', to: 'Approved', reason: 'Approved', message: '', actor: 'U0ALICE001', at: new Date() });
+    await h.notifier.idle();
+    expect(JSON.stringify(slack.message(card.channel, card.ts)!.blocks)).toContain('ci_remediator_approve');
+    h.notifier.refreshCard(approved);
+    await h.notifier.idle();
+    expect(slack.message(card.channel, card.ts)!.text).toMatch(/^Approved by <@U0ALICE001>/);
+  });
+
   it('posts the outcome where approvals are followed when that is another channel', async () => {
     const h = harness({ channels: { notifications: { approvals: '#alerts', repeatWindow: '1h' }, approval: {} } });
     const record = await walk(h, {}, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
