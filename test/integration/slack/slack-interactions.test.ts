@@ -6,6 +6,7 @@ import { createSlackEventsHandler, SLACK_EVENTS_PATH } from '../../../operator/h
 import { startHealthServer, type HealthServer } from '../../../operator/http/server.ts';
 import { createLogger } from '../../../operator/runtime/logger.ts';
 import { createSlackApp } from '../../../operator/slack/slack-app.ts';
+import { createSlackMetrics } from '../../../operator/slack/slack-metrics.ts';
 import { PolicyApproval } from '../../../src/api/remediation-policy.ts';
 import { recordDigest, type RecordRef, type RecordWithUid } from '../../../src/slack/approval-digest.ts';
 import type { ClickAudit, DecideResult, InteractionOutcome } from '../../../src/slack/interaction-handler.ts';
@@ -91,6 +92,7 @@ const silent = createLogger('silent', new Writable({ write: (_chunk, _encoding, 
 
 async function startReplica(): Promise<Replica> {
   const registry = new Registry();
+  const metrics = createSlackMetrics(registry);
   const handler = createSlackEventsHandler({ verifier: new SlackRequestVerifier(SIGNING_SECRET), log: silent, registry });
   const client = createSlackClient({ token: slack.token, slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
   const outcomes: InteractionOutcome[] = [];
@@ -112,6 +114,7 @@ async function startReplica(): Promise<Replica> {
     onOutcome: (outcome, ackMs) => {
       outcomes.push(outcome);
       acks.push(ackMs);
+      metrics.recordClick(outcome, ackMs);
     },
   });
   const http = await startHealthServer({ address: '127.0.0.1', port: 0, ready: () => true, registry, routes: { [SLACK_EVENTS_PATH]: handler } });
@@ -220,6 +223,7 @@ describe('Slack interactions over HTTP', () => {
     expect(metrics).toContain('ci_remediator_slack_requests_total{outcome="signature-mismatch"} 1');
     expect(metrics).toContain('ci_remediator_slack_requests_total{outcome="timestamp-outside-window"} 1');
     expect(metrics).toContain('ci_remediator_slack_requests_total{outcome="replayed"} 1');
+    expect(metrics).toContain('ci_remediator_slack_clicks_total{outcome="not-an-approver"} 1');
   });
 
   it('tells an unknown user why, ephemerally, and audits the refusal', async () => {
