@@ -23,6 +23,7 @@ export const BlockActionsPayload = z.object({
   user: z.object({ id: z.string().min(1).max(32), username: z.string().max(256).optional(), name: z.string().max(256).optional() }),
   team: z.object({ id: z.string().max(32) }).nullish(),
   channel: z.object({ id: z.string().max(32) }).nullish(),
+  trigger_id: z.string().max(128).optional(),
   container: z.object({ channel_id: z.string().max(32).optional(), message_ts: z.string().max(32).optional() }).optional(),
   message: z.object({ ts: z.string().max(32) }).passthrough().optional(),
   actions: z
@@ -56,6 +57,8 @@ export interface ClickAudit {
   accepted: boolean;
   /** Why a refused click was refused. */
   reason?: RefusalReason;
+  /** Slack's id of this click (`action_ts`, else the trigger id): an idempotency key for the audit row. */
+  clickId?: string;
   at: Date;
 }
 
@@ -97,11 +100,13 @@ export async function handleApprovalClick(rawPayload: unknown, deps: Interaction
   const channel = payload.container?.channel_id ?? payload.channel?.id;
   const messageTs = payload.container?.message_ts ?? payload.message?.ts;
   const value = action?.value === undefined ? undefined : decodeButtonValue(action.value);
+  const clickId = action?.action_ts ?? payload.trigger_id;
+  const clickKey = clickId === undefined ? {} : { clickId };
 
   const refuse = async (reason: RefusalReason, context: RefusalContext = {}, record?: RecordRef, fixCard?: RecordWithUid & { status: NonNullable<RecordWithUid['status']> }): Promise<InteractionOutcome> => {
     const at = now();
     if (record !== undefined) {
-      await deps.audit({ record, actor: actor.userId, decision, accepted: false, reason, at }).catch((error: unknown) => report('audit of a refused click', error));
+      await deps.audit({ record, actor: actor.userId, decision, accepted: false, reason, ...clickKey, at }).catch((error: unknown) => report('audit of a refused click', error));
     }
     if (channel !== undefined) {
       const message = refusalMessage(refusalSentence(reason, context));
@@ -164,7 +169,7 @@ export async function handleApprovalClick(rawPayload: unknown, deps: Interaction
   }
 
   const at = now();
-  await deps.audit({ record: ref, actor: actor.userId, decision, accepted: true, at }).catch((error: unknown) => report('audit of an accepted click', error));
+  await deps.audit({ record: ref, actor: actor.userId, decision, accepted: true, ...clickKey, at }).catch((error: unknown) => report('audit of an accepted click', error));
   if (channel !== undefined && messageTs !== undefined) {
     const card = decidedCard(result.record, { decision, by: actor.userId, at: new Date(result.record.status?.approval?.decidedAt ?? at.toISOString()) });
     await deps.client.chat.update({ channel, ts: messageTs, text: card.text, blocks: card.blocks }).catch((error: unknown) => report(`card update (${errorMessage(error)})`, error));

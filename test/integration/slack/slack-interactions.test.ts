@@ -185,7 +185,7 @@ describe('Slack interactions over HTTP', () => {
     const message = slack.message(card.channel, card.ts)!;
     expect(message.text).toMatch(/^Approved by <@U0ALICE001>/);
     expect(JSON.stringify(message.blocks)).not.toContain('ci_remediator_approve');
-    expect(audits).toEqual([expect.objectContaining({ actor: ALICE, decision: 'approved', accepted: true })]);
+    expect(audits).toEqual([expect.objectContaining({ actor: ALICE, decision: 'approved', accepted: true, clickId: expect.stringMatching(/^\d+\.\d{6}$/) })]);
   });
 
   it('rejects with the Reject button', async () => {
