@@ -345,6 +345,20 @@ export const ExecutionStatus = z.strictObject({
 });
 export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
 
+const SlackTs = z.string().max(32).regex(/^[0-9]+\.[0-9]+$/, { error: "must be a Slack message timestamp such as '1700000000.000100'" });
+
+export const SlackThreadStatus = z.strictObject({
+  /** The channel and ts of the thread's parent message: updated in place, replies go under it. */
+  channel: SlackChannel,
+  ts: SlackTs,
+  /**
+   * Set when this record's messages went into an earlier record's thread (the same failure again within the
+   * window): the name of that record, whose parent this record never updates.
+   */
+  sharedWith: ObjectName.optional(),
+});
+export type SlackThreadStatus = z.infer<typeof SlackThreadStatus>;
+
 export const FailureRecordStatus = z.strictObject({
   phase: FailurePhase.optional(),
   observedGeneration: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ format: 'int64' }).optional(),
@@ -358,6 +372,8 @@ export const FailureRecordStatus = z.strictObject({
   gate: GateStatus.optional(),
   approval: ApprovalStatus.optional(),
   execution: ExecutionStatus.optional(),
+  /** The Slack thread of this record (written by the Slack notifier); `approval.slack` is the approval card. */
+  slack: SlackThreadStatus.optional(),
 });
 export type FailureRecordStatus = z.infer<typeof FailureRecordStatus>;
 

@@ -89,9 +89,25 @@ export const PolicyAnalysis = z.strictObject({
 });
 export type PolicyAnalysis = z.infer<typeof PolicyAnalysis>;
 
+/** GitHub logins: alphanumerics and single hyphens, at most 39 characters (bots end in `[bot]`). */
+const GitHubLogin = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9](-?[A-Za-z0-9])*(\[bot\])?$/, { error: "must be a GitHub login such as 'octocat'" });
+
 export const PolicyApprovers = z.strictObject({
   users: setOf(SlackUserId, 100).default([]),
   userGroups: setOf(SlackUserGroupId, 20).default([]),
+  /**
+   * Slack user id -> GitHub login, for requireDistinctApprover: who in Slack pushed the commit. Consulted
+   * before the Slack profile (docs/slack.md, "Who counts as the author"); needed when neither the profile's
+   * email nor the Slack username gives the login away.
+   */
+  githubLogins: z
+    .record(SlackUserId, GitHubLogin)
+    .refine((map) => Object.keys(map).length <= 500, { error: 'must map at most 500 users' })
+    .meta({ maxProperties: 500 })
+    .default({}),
 });
 export type PolicyApprovers = z.infer<typeof PolicyApprovers>;
 
@@ -116,6 +132,11 @@ export const PolicyNotifications = z.strictObject({
   approvals: SlackChannel.optional(),
   /** Execution and verification results. */
   results: SlackChannel.optional(),
+  /**
+   * A failure with the same fingerprint in the same repository within this window is posted into the first
+   * record's thread ("seen again") instead of opening a new one; `0s` turns that off.
+   */
+  repeatWindow: Duration({ min: '0s', max: '168h' }).default('1h'),
 });
 export type PolicyNotifications = z.infer<typeof PolicyNotifications>;
 

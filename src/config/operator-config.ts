@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { HttpUrl, NamespaceName } from '../api/common.ts';
+import { HttpUrl, NamespaceName, SlackChannel } from '../api/common.ts';
 import { parseDuration } from '../duration.ts';
 import { argsErrorMessage, InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
@@ -137,6 +137,8 @@ export type OperatorConfig = Readonly<
     ingestSecret?: string;
     /** GitHub credentials for executing remediations; without them AutoApproved records wait (and say why). */
     githubAuth?: GitHubAuthConfig;
+    /** Slack notifications and approvals; without them records awaiting approval say SlackNotConfigured. */
+    slack?: SlackConfig;
   }
 >;
 
@@ -185,9 +187,18 @@ Options:
   --github-app-installation-id N    the App's installation on the repositories' organization
   --verify-poll-interval D          how often a re-run is checked while it runs (default 15s)
   --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
+  --slack-bot-token-file PATH       file holding the Slack bot token (xoxb-…); or the token itself in
+                                    [SLACK_BOT_TOKEN]. Without one, nothing is posted to Slack
+  --slack-signing-secret-file PATH  file holding the Slack app's signing secret, which verifies clicks
+                                    arriving at POST /slack/events; or [SLACK_SIGNING_SECRET]
+  --slack-app-token-file PATH       file holding an app-level token (xapp-…): receive clicks over Socket
+                                    Mode instead of HTTP; or [SLACK_APP_TOKEN]
+  --slack-api-url URL               [SLACK_API_URL] Slack Web API root (default https://slack.com/api/)
+  --slack-default-channel CHANNEL   [SLACK_DEFAULT_CHANNEL] where messages go that the policy does not route
+                                    (a channel id such as C0123456789, or #name)
   -h, --help                        Show this help
 
-Endpoints: /healthz, /readyz, /metrics, and POST /api/v1/failures with an ingest secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
+Endpoints: /healthz, /readyz, /metrics, POST /api/v1/failures with an ingest secret, POST /slack/events with a Slack signing secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
 `;
 
@@ -234,6 +245,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'github-app-installation-id': { type: 'string' },
         'verify-poll-interval': { type: 'string' },
         'verify-timeout': { type: 'string' },
+        ...SLACK_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -280,6 +292,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
   const { ingestSecretFile, githubTokenFile, githubAppId, githubAppPrivateKeyFile, githubAppInstallationId, ...settings } = data;
   const ingestSecret = readIngestSecret(ingestSecretFile, env);
   const githubAuth = readGitHubAuth({ githubTokenFile, githubAppId, githubAppPrivateKeyFile, githubAppInstallationId }, env);
+  const slack = readSlackConfig(values, env);
   if (data.verifyPollIntervalMs >= data.verifyTimeoutMs) {
     throw new OperatorConfigError(`Invalid ${origin.verifyPollIntervalMs ?? '--verify-poll-interval'}: must be shorter than --verify-timeout.`);
   }
@@ -299,6 +312,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       identity,
       ...(ingestSecret !== undefined && { ingestSecret }),
       ...(githubAuth !== undefined && { githubAuth }),
+      ...(slack !== undefined && { slack }),
     }),
   };
 }
@@ -361,6 +375,89 @@ function readSecretFile(flag: string, file: string): string {
   } catch (error) {
     throw new OperatorConfigError(`Invalid ${flag} '${file}': cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, { cause: error });
   }
+}
+
+// ---- Slack ---------------------------------------------------------------------------------------------
+// One block on purpose: the Slack settings are read here and nowhere else, and the rest of the file only
+// spreads SLACK_OPTIONS into the flag table and calls readSlackConfig.
+
+export interface SlackConfig {
+  botToken: string;
+  /** HTTP mode: verifies POST /slack/events. */
+  signingSecret?: string;
+  /** Socket Mode (an app-level token): clicks arrive over a WebSocket the operator opens; no inbound URL. */
+  appToken?: string;
+  /** `http` with a signing secret, `socket` with an app token (which wins when both are given). */
+  mode: 'http' | 'socket';
+  apiUrl: string;
+  defaultChannel?: string;
+}
+
+const SLACK_OPTIONS = {
+  'slack-bot-token-file': { type: 'string' },
+  'slack-signing-secret-file': { type: 'string' },
+  'slack-app-token-file': { type: 'string' },
+  'slack-api-url': { type: 'string' },
+  'slack-default-channel': { type: 'string' },
+} as const;
+
+const SLACK_DEFAULT_API_URL = 'https://slack.com/api/';
+
+/** A file flag, else its environment key: the secret and where it came from (for messages). */
+function slackSecret(values: Record<string, unknown>, flag: keyof typeof SLACK_OPTIONS, envKey: string, env: NodeJS.ProcessEnv): { value: string; where: string } | undefined {
+  const file = values[flag];
+  if (typeof file === 'string') return { value: readSecretFile(`--${flag}`, file), where: `--${flag} '${file}'` };
+  const fromEnv = emptyToUndefined(env[envKey])?.trim();
+  return fromEnv === undefined ? undefined : { value: fromEnv, where: envKey };
+}
+
+function readSlackConfig(values: Record<string, unknown>, env: NodeJS.ProcessEnv): SlackConfig | undefined {
+  const botToken = slackSecret(values, 'slack-bot-token-file', 'SLACK_BOT_TOKEN', env);
+  const signingSecret = slackSecret(values, 'slack-signing-secret-file', 'SLACK_SIGNING_SECRET', env);
+  const appToken = slackSecret(values, 'slack-app-token-file', 'SLACK_APP_TOKEN', env);
+  const apiUrlFlag = typeof values['slack-api-url'] === 'string' ? { value: values['slack-api-url'], where: '--slack-api-url' } : undefined;
+  const apiUrlEnv = emptyToUndefined(env.SLACK_API_URL);
+  const apiUrl = apiUrlFlag ?? (apiUrlEnv === undefined ? undefined : { value: apiUrlEnv, where: 'SLACK_API_URL' });
+  const channelFlag = typeof values['slack-default-channel'] === 'string' ? { value: values['slack-default-channel'], where: '--slack-default-channel' } : undefined;
+  const channelEnv = emptyToUndefined(env.SLACK_DEFAULT_CHANNEL);
+  const channel = channelFlag ?? (channelEnv === undefined ? undefined : { value: channelEnv.trim(), where: 'SLACK_DEFAULT_CHANNEL' });
+
+  if (botToken === undefined) {
+    const stray = signingSecret ?? appToken ?? channel ?? apiUrl;
+    if (stray !== undefined) throw new OperatorConfigError(`Invalid ${stray.where}: Slack also needs a bot token (--slack-bot-token-file or SLACK_BOT_TOKEN).`);
+    return undefined;
+  }
+  if (!/^xoxb-[A-Za-z0-9-]+$/.test(botToken.value)) {
+    throw new OperatorConfigError(`Invalid ${botToken.where}: a Slack bot token starts with 'xoxb-' and has no spaces (the app's "Bot User OAuth Token").`);
+  }
+  if (appToken !== undefined && !/^xapp-[A-Za-z0-9-]+$/.test(appToken.value)) {
+    throw new OperatorConfigError(`Invalid ${appToken.where}: a Slack app-level token starts with 'xapp-' and has no spaces (Basic Information > App-Level Tokens, scope connections:write).`);
+  }
+  if (signingSecret !== undefined && !/^[A-Za-z0-9]{16,128}$/.test(signingSecret.value)) {
+    throw new OperatorConfigError(`Invalid ${signingSecret.where}: a Slack signing secret is 16 to 128 letters and digits (Basic Information > App Credentials).`);
+  }
+  if (signingSecret === undefined && appToken === undefined) {
+    throw new OperatorConfigError(
+      `Invalid ${botToken.where}: Slack approvals need --slack-signing-secret-file (SLACK_SIGNING_SECRET) for clicks over HTTP, or --slack-app-token-file (SLACK_APP_TOKEN) for Socket Mode.`,
+    );
+  }
+  let url = SLACK_DEFAULT_API_URL;
+  if (apiUrl !== undefined) {
+    const parsed = HttpUrl.safeParse(apiUrl.value);
+    if (!parsed.success) throw new OperatorConfigError(`Invalid ${apiUrl.where} '${apiUrl.value}': must be an http(s) URL such as 'https://slack.com/api/'.`);
+    url = parsed.data.endsWith('/') ? parsed.data : `${parsed.data}/`;
+  }
+  if (channel !== undefined && !SlackChannel.safeParse(channel.value).success) {
+    throw new OperatorConfigError(`Invalid ${channel.where} '${channel.value}': must be a Slack channel id (e.g. 'C0123456789') or a '#name' (lower case).`);
+  }
+  return Object.freeze({
+    botToken: botToken.value,
+    ...(signingSecret !== undefined && { signingSecret: signingSecret.value }),
+    ...(appToken !== undefined && { appToken: appToken.value }),
+    mode: appToken !== undefined ? 'socket' : 'http',
+    apiUrl: url,
+    ...(channel !== undefined && { defaultChannel: channel.value }),
+  });
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

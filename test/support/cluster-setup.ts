@@ -42,7 +42,7 @@ function needsCluster(config: GlobalConfigLike | undefined): boolean {
   const raw = config?.testPathPatterns;
   const patterns = Array.isArray(raw) ? raw : ((raw as { patterns?: readonly string[] } | undefined)?.patterns ?? []);
   if (patterns.length === 0) return true;
-  const clusterFree = /^(\.\/)?test\/(unit|property)(\/|$)|^(\.\/)?test\/integration\/(store|github)(\/|$)/;
+  const clusterFree = /^(\.\/)?test\/(unit|property)(\/|$)|^(\.\/)?test\/integration\/(store|github|slack)(\/|$)/;
   return !patterns.every((pattern) => clusterFree.test(pattern));
 }
 
