@@ -202,6 +202,16 @@ export type ProposedRemediationStatus = z.infer<typeof ProposedRemediationStatus
 
 export const AnalysisStatus = z.strictObject({
   analyzer: z.enum(['rules', 'openai']),
+  /** The rules analyzer's own verdict, kept beside the merged one: the gate's deterministic floor on every re-gate. */
+  rules: z
+    .strictObject({
+      category: Category,
+      riskScore: RiskScore,
+      confidence: z.number().min(0).max(1),
+      /** Id of the signature rule that matched, when one did. */
+      rule: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
   /** The model that answered, for `openai`. */
   model: z.string().min(1).max(128).optional(),
   /** Id of the signature rule that decided the category, when one did. */

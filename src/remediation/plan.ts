@@ -1,5 +1,6 @@
 import type { RemediationAction } from '../analysis/taxonomy.ts';
 import type { ExecutionStatus, FailurePhase } from '../api/failure-record.ts';
+import { phasesOwnedBy } from '../api/lifecycle.ts';
 import { CATALOG } from './catalog.ts';
 
 /**
@@ -12,8 +13,8 @@ import { CATALOG } from './catalog.ts';
  *   Verifying --(aborted while the run is going: cancelled)--> Failed -> RolledBack
  */
 
-/** Phases the execution reconciler owns. */
-export const EXECUTION_PHASES: ReadonlySet<FailurePhase> = new Set(['AutoApproved', 'Executing', 'Verifying']);
+/** Phases the execution reconciler owns: the `execution` rows of the phase-owner table. */
+export const EXECUTION_PHASES: ReadonlySet<FailurePhase> = phasesOwnedBy('execution');
 
 /** The owned conditions once a record executes, in order; Ready is derived from them. */
 export const EXECUTION_CONDITIONS = ['Analyzed', 'Gated', 'Executed', 'Verified'] as const;
@@ -79,7 +80,7 @@ export function awaitingCredentials(action: RemediationAction, githubConfigured:
 
 export function nextStep({ phase, action, execution, githubConfigured }: StepInput): ExecutionStep {
   const entry = CATALOG[action];
-  // Approved is not in EXECUTION_PHASES yet: it joins them when Slack approvals exist, and then starts the same way.
+  // A person's approval (Slack) starts the remediation exactly as the gate's auto-approval does.
   if (phase === 'AutoApproved' || phase === 'Approved') {
     if (!entry.mutates) return { step: 'notify' };
     return githubConfigured ? { step: 'start' } : { step: 'await-credentials' };
