@@ -13,6 +13,7 @@ import { PolicyIndex } from './controllers/policy-index.ts';
 import { PLURAL as RECORD_PLURAL, type RecordObject } from './controllers/record-object.ts';
 import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
 import { executionQueueReconcile, recordQueueReconcile } from './controllers/routing.ts';
+import { SequencedNotifier } from './controllers/transition-writer.ts';
 import type { BackoffOptions } from './runtime/backoff.ts';
 import { Controller } from './runtime/controller.ts';
 import type { EventRecorder } from './runtime/events.ts';
@@ -112,7 +113,9 @@ export class Runtime {
 
     const index = new PolicyIndex(this.#policies);
     const executor = createExecutor(config, log);
-    const shared = { records: this.#records, clients, store: options.store, events: options.events, metrics, notifier: options.notifier, canWrite, log };
+    // One notifier for all three owners, so a record's notices keep their order across the two queues.
+    const notifier = new SequencedNotifier(options.notifier, log);
+    const shared = { records: this.#records, clients, store: options.store, events: options.events, metrics, notifier, canWrite, log };
     // Analyses run on their own bounded pool; a finished one puts its key back on the record queue.
     this.#analysis = new AnalysisPool({
       concurrency: config.maxConcurrentAnalyses,

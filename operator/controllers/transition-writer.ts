@@ -1,7 +1,7 @@
 import type { FailureRecord, FailureRecordStatus } from '../../src/api/failure-record.ts';
 import type { Transition } from '../../src/api/lifecycle.ts';
 import { errorMessage } from '../../src/errors.ts';
-import type { Notifier } from '../../src/notify/notifier.ts';
+import type { Notifier, TransitionNotice } from '../../src/notify/notifier.ts';
 import type { RemediationOutcome } from '../../src/remediation/plan.ts';
 import type { AuditEntryInput, Store } from '../../src/store/index.ts';
 import type { EventRecorder, EventType } from '../runtime/events.ts';
@@ -87,9 +87,12 @@ export class TransitionWriter {
     if (request.remediation !== undefined) metrics.remediations.inc(request.remediation);
 
     const at = (this.#options.now ?? (() => new Date()))();
-    for (const [i, step] of path.entries()) {
-      try {
-        await notifier.notify({
+    // All steps handed over at once, before anything is awaited: with the SequencedNotifier the manager wires
+    // in, a record's notices are delivered in this order, and the next transition's (from the other queue)
+    // after them.
+    const delivered = path.map((step, i) =>
+      notifier
+        .notify({
           record: written as unknown as FailureRecord,
           from: step.from,
           to: step.to,
@@ -97,12 +100,42 @@ export class TransitionWriter {
           message: reasonOf(i),
           actor: request.actor ?? 'operator',
           at,
-        });
-      } catch (error) {
+        })
         // A notifier must not throw into the lifecycle; one that does is logged, never retried from here.
-        log.warn({ key, to: step.to, err: errorMessage(error) }, 'notifier failed');
-      }
-    }
+        .catch((error: unknown) => log.warn({ key, to: step.to, err: errorMessage(error) }, 'notifier failed')),
+    );
+    await Promise.all(delivered);
     return written;
+  }
+}
+
+/**
+ * Delivers the notices of one record one after another, in the order `notify` was called, whichever queue
+ * called it; different records do not wait for each other. A record's next transition can only be written
+ * after the status of the previous one (resourceVersion precondition), so call order is transition order.
+ */
+export class SequencedNotifier implements Notifier {
+  readonly #inner: Notifier;
+  readonly #log: Logger;
+  readonly #tails = new Map<string, Promise<void>>();
+
+  constructor(inner: Notifier, log: Logger) {
+    this.#inner = inner;
+    this.#log = log;
+  }
+
+  notify(notice: TransitionNotice): Promise<void> {
+    const metadata = (notice.record as { metadata?: { namespace?: string; name?: string } }).metadata;
+    const key = `${metadata?.namespace ?? ''}/${metadata?.name ?? ''}`;
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const delivered = previous.then(() =>
+      this.#inner.notify(notice).catch((error: unknown) => this.#log.warn({ key, to: notice.to, err: errorMessage(error) }, 'notifier failed')),
+    );
+    this.#tails.set(key, delivered);
+    // Nothing kept once a record's notices are all delivered.
+    void delivered.then(() => {
+      if (this.#tails.get(key) === delivered) this.#tails.delete(key);
+    });
+    return delivered;
   }
 }
