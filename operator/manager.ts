@@ -17,12 +17,12 @@ import { SequencedNotifier } from './controllers/transition-writer.ts';
 import type { BackoffOptions } from './runtime/backoff.ts';
 import { Controller } from './runtime/controller.ts';
 import type { EventRecorder } from './runtime/events.ts';
-import { listWatchFactory, ResilientInformer, type WatchEvent } from './runtime/informer.ts';
+import type { WatchEvent } from './runtime/informer.ts';
 import { StringInterner } from './runtime/intern.ts';
-import { listCustomObjects, watchPath, withoutManagedFields, type KubeClients } from './runtime/kube.ts';
+import { withoutManagedFields, type KubeClients } from './runtime/kube.ts';
 import type { Logger } from './runtime/logger.ts';
 import type { OperatorMetrics } from './runtime/metrics.ts';
-import { NamespacedCaches } from './runtime/namespaced-caches.ts';
+import { customObjectCaches, type NamespacedCaches } from './runtime/namespaced-caches.ts';
 
 /**
  * What runs while this replica leads: the informers and their caches, the analysis pool and the three
@@ -68,48 +68,26 @@ export class Runtime {
     const canWrite = () => (this.#draining ? (this.#drainCanWrite?.() ?? false) : options.canWrite());
     const namespaces = config.namespaces.length === 0 ? [undefined] : [...config.namespaces];
 
-    this.#policies = new NamespacedCaches(
-      namespaces.map(
-        (namespace) =>
-          new ResilientInformer<KubernetesObject>({
-            name: `${POLICY_PLURAL}@${namespace ?? '*'}`,
-            path: watchPath(POLICY_PLURAL, namespace),
-            list: () => listCustomObjects(clients, POLICY_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, withoutManagedFields),
-            transform: withoutManagedFields,
-            backoff: WATCH_BACKOFF,
-            resyncPeriodMs: config.resyncPeriodMs,
-            onEvent: (event, object) => this.#onPolicy(event, object),
-            onResync: (objects) => objects.forEach((object) => this.#policyController.enqueue(keyOf(object))),
-            log,
-          }),
-      ),
-      namespaces,
-    );
+    const informers = { namespaces, clients, backoff: WATCH_BACKOFF, resyncPeriodMs: config.resyncPeriodMs, log };
+    this.#policies = customObjectCaches<KubernetesObject>({
+      ...informers,
+      plural: POLICY_PLURAL,
+      transform: withoutManagedFields,
+      onEvent: (event, object) => this.#onPolicy(event, object),
+      onResync: (objects) => objects.forEach((object) => this.#policyController.enqueue(keyOf(object))),
+    });
     const interner = new StringInterner();
-    const cacheRecord = (object: RecordObject): RecordObject => interner.intern(slimRecordForCache(object));
-    this.#records = new NamespacedCaches(
-      namespaces.map(
-        (namespace) =>
-          new ResilientInformer<RecordObject>({
-            name: `${RECORD_PLURAL}@${namespace ?? '*'}`,
-            path: watchPath(RECORD_PLURAL, namespace),
-            list: () => listCustomObjects<RecordObject>(clients, RECORD_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, cacheRecord),
-            transform: cacheRecord,
-            backoff: WATCH_BACKOFF,
-            resyncPeriodMs: config.resyncPeriodMs,
-            onEvent: (event, object) => this.#onRecord(event, object),
-            onResync: (objects) =>
-              objects.forEach((object) => {
-                this.#recordController.enqueue(keyOf(object));
-                this.#executionController.enqueue(keyOf(object));
-              }),
-            log,
-          }),
-      ),
-      namespaces,
-    );
+    this.#records = customObjectCaches<RecordObject>({
+      ...informers,
+      plural: RECORD_PLURAL,
+      transform: (object) => interner.intern(slimRecordForCache(object)),
+      onEvent: (event, object) => this.#onRecord(event, object),
+      onResync: (objects) =>
+        objects.forEach((object) => {
+          this.#recordController.enqueue(keyOf(object));
+          this.#executionController.enqueue(keyOf(object));
+        }),
+    });
 
     const index = new PolicyIndex(this.#policies);
     const executor = createExecutor(config, log);

@@ -1,17 +1,13 @@
 import { FailureRecordSpec, type FailureRecordStatus } from '../../src/api/failure-record.ts';
 import { deriveReady, PRE_APPROVAL_CONDITIONS, Reason, setCondition } from '../../src/api/lifecycle.ts';
-import type { Notifier } from '../../src/notify/notifier.ts';
-import { StoreUnavailableError, type Store } from '../../src/store/index.ts';
+import { StoreUnavailableError } from '../../src/store/index.ts';
 import type { Reconcile, ReconcileResult } from '../runtime/controller.ts';
-import type { EventRecorder } from '../runtime/events.ts';
-import type { KubeClients } from '../runtime/kube.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { TransientError } from '../runtime/reconcile-errors.ts';
-import { WriteTracker } from '../runtime/write-tracker.ts';
+import type { WriteTracker } from '../runtime/write-tracker.ts';
 import { categoryOf, repositoryOf } from './audit-rows.ts';
-import { cachedRecord, type RecordSource } from './record-object.ts';
-import { TransitionWriter } from './transition-writer.ts';
+import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
+import { cachedRecord } from './record-object.ts';
+import type { TransitionWriter } from './transition-writer.ts';
 
 /**
  * The owner of AwaitingApproval (PHASE_OWNERS): a record waiting for a person. The gate started the clock
@@ -24,18 +20,9 @@ import { TransitionWriter } from './transition-writer.ts';
  * owner then executes like AutoApproved) or Rejected through the same TransitionWriter.
  */
 
-export interface ApprovalReconcilerOptions {
-  records: RecordSource;
-  clients: KubeClients;
-  store: () => Promise<Store>;
-  events: EventRecorder;
-  metrics: OperatorMetrics;
-  notifier: Notifier;
-  canWrite: () => boolean;
-  log: Logger;
+export interface ApprovalReconcilerOptions extends RecordOwnerDeps {
   /** Re-gating (and starting the clock of a record that predates it): the record reconciler. */
   regate: Reconcile;
-  now?: () => Date;
 }
 
 export class ApprovalReconciler {
@@ -46,9 +33,7 @@ export class ApprovalReconciler {
 
   constructor(options: ApprovalReconcilerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#writes = new WriteTracker(options.canWrite);
-    this.#transitions = new TransitionWriter({ ...options, writes: this.#writes, now: this.#now });
+    ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
   }
 
   reconcile = async (key: string): Promise<ReconcileResult | void> => {

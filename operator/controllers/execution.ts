@@ -4,7 +4,6 @@ import { FailureRecordSpec, type AnalysisStatus, type ExecutionStatus, type Fail
 import { deriveReady, INITIAL_PHASE, ownerOf, setCondition, transitionPath, type ConditionInput } from '../../src/api/lifecycle.ts';
 import { errorMessage } from '../../src/errors.ts';
 import { GitHubApiError, GitHubRateLimitError } from '../../src/github/client.ts';
-import type { Notifier } from '../../src/notify/notifier.ts';
 import type { GateResult } from '../../src/policy/gate.ts';
 import { CATALOG } from '../../src/remediation/catalog.ts';
 import { classifyGitHubFailure, type ExecuteResult, type RemediationExecutor } from '../../src/remediation/executor.ts';
@@ -21,19 +20,17 @@ import {
 import { checkPreconditions } from '../../src/remediation/preconditions.ts';
 import type { Observation, RunSnapshot, RunTarget } from '../../src/remediation/types.ts';
 import { isInProgress, judgeVerification, phaseAfterVerification, type VerificationDecision } from '../../src/remediation/verification.ts';
-import { StoreUnavailableError, type AuditEntryInput, type Result, type Store } from '../../src/store/index.ts';
-import type { OperatorMetrics } from '../runtime/metrics.ts';
+import { StoreUnavailableError, type AuditEntryInput, type Result } from '../../src/store/index.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
-import type { EventRecorder } from '../runtime/events.ts';
-import { patchStatus, type KubeClients } from '../runtime/kube.ts';
-import type { Logger } from '../runtime/logger.ts';
+import { patchStatus } from '../runtime/kube.ts';
 import { StalledError, TransientError } from '../runtime/reconcile-errors.ts';
-import { WriteTracker } from '../runtime/write-tracker.ts';
+import type { WriteTracker } from '../runtime/write-tracker.ts';
 import { categoryOf, githubAuditRow as githubRow } from './audit-rows.ts';
 import { gateRecord } from './failurerecord.ts';
 import type { PolicyIndex } from './policy-index.ts';
-import { cachedRecord, recordRef, type RecordObject, type RecordSource } from './record-object.ts';
-import { TransitionWriter, type TransitionRequest } from './transition-writer.ts';
+import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
+import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
+import type { TransitionRequest, TransitionWriter } from './transition-writer.ts';
 
 /**
  * The execution reconciler: AutoApproved | Approved -> Executing -> Verifying -> Succeeded | Failed (-> RolledBack).
@@ -56,22 +53,12 @@ import { TransitionWriter, type TransitionRequest } from './transition-writer.ts
  * `${uid}/github/${call}`, then status, Event, metrics, notifier), so a retried reconcile writes nothing twice.
  */
 
-export interface ExecutionReconcilerOptions {
-  records: RecordSource;
+export interface ExecutionReconcilerOptions extends RecordOwnerDeps {
   policies: PolicyIndex;
-  clients: KubeClients;
-  store: () => Promise<Store>;
-  events: EventRecorder;
-  metrics: OperatorMetrics;
-  notifier: Notifier;
-  /** False once the lease may no longer be ours: then nothing is written and nothing is called. */
-  canWrite: () => boolean;
-  log: Logger;
   /** Undefined when no GitHub credentials are configured: mutating remediations then wait and say why. */
   executor: RemediationExecutor | undefined;
   pollIntervalMs: number;
   verifyTimeoutMs: number;
-  now?: () => Date;
 }
 
 interface Context {
@@ -106,9 +93,7 @@ export class ExecutionReconciler {
 
   constructor(options: ExecutionReconcilerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#writes = new WriteTracker(options.canWrite);
-    this.#transitions = new TransitionWriter({ ...options, writes: this.#writes, now: this.#now });
+    ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
   }
 
   /** Whether this reconciler owns the record's current phase (the phase-owner table). */

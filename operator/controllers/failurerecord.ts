@@ -16,24 +16,22 @@ import { describeIssues, parseDuration } from '../../src/api/common.ts';
 import type { RemediationPolicy } from '../../src/api/remediation-policy.ts';
 import { gate, type GateInput, type GateResult } from '../../src/policy/gate.ts';
 import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
-import { StoreUnavailableError, type Store } from '../../src/store/index.ts';
+import { StoreUnavailableError } from '../../src/store/index.ts';
 import { errorMessage } from '../../src/errors.ts';
-import type { Notifier } from '../../src/notify/notifier.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
-import type { EventRecorder, EventType } from '../runtime/events.ts';
-import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { OperatorMetrics } from '../runtime/metrics.ts';
+import type { EventType } from '../runtime/events.ts';
+import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields } from '../runtime/kube.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
-import { WriteTracker } from '../runtime/write-tracker.ts';
+import type { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, clipOutput, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { AnalysisPool } from './analysis-pool.ts';
 import { repositoryOf, transitionAuditRow } from './audit-rows.ts';
 import type { PolicyIndex } from './policy-index.ts';
-import { cachedRecord, recordRef, type RecordObject, type RecordSource } from './record-object.ts';
-import { TransitionWriter } from './transition-writer.ts';
+import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
+import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
+import type { TransitionWriter } from './transition-writer.ts';
 
 /**
  * The FailureRecord reconciler, up to the gate: Pending -> Analyzing -> Analyzed -> AutoApproved |
@@ -79,20 +77,10 @@ export function slimRecordForCache(object: RecordObject): RecordObject {
 /** The analyzer the pool runs: `analyzeRecord` unless a test or the benchmark slows it down (see runtime-manager.ts). */
 export type AnalyzeFn = (key: string, spec: FailureRecordSpec, now: Date, history?: Parameters<typeof analyzeRecord>[2]) => Promise<AnalysisStatus>;
 
-export interface FailureRecordReconcilerOptions {
-  records: RecordSource;
+export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   policies: PolicyIndex;
-  clients: KubeClients;
-  store: () => Promise<Store>;
-  events: EventRecorder;
-  metrics: OperatorMetrics;
-  notifier: Notifier;
   analysis: AnalysisPool;
   analyze?: AnalyzeFn;
-  /** False once the lease may no longer be ours: then nothing is written. */
-  canWrite: () => boolean;
-  log: Logger;
-  now?: () => Date;
   /** False when the operator has no GitHub credentials: AutoApproved records then say at once that they wait. */
   githubConfigured?: boolean;
 }
@@ -111,10 +99,8 @@ export class FailureRecordReconciler {
 
   constructor(options: FailureRecordReconcilerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#writes = new WriteTracker(options.canWrite);
+    ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
     this.#analyze = options.analyze ?? ((_key, spec, now, history) => analyzeRecord(spec, now, history));
-    this.#transitions = new TransitionWriter({ ...options, writes: this.#writes, now: this.#now });
   }
 
   reconcile = async (key: string): Promise<ReconcileResult | void> => {

@@ -5,7 +5,7 @@ import { startGitHubServer, type GitHubServer } from '../../support/github-serve
 import { createNamespace, eventsFor, eventually, getObject, GROUP, kube, RECORDS, VERSION, type CustomObject, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
-import { auditRows, conditionOf, createPolicy, failureRecord, phaseOf, waitPhase } from './fixtures.ts';
+import { auditRows, conditionOf, createPolicy, phaseOf, reportRun, waitPhase } from './fixtures.ts';
 
 // What the transition writer hands the notifier (the Slack integration's seam), seen from outside: the
 // operator's test-only CI_REMEDIATOR_TEST_NOTIFY_URL hook POSTs every notice here and waits for the answer,
@@ -82,15 +82,8 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-async function reportRun(repository: string): Promise<CustomObject> {
-  const run = github.repo(repository).addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } });
-  const record = failureRecord({ repository });
-  const spec = record.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown> };
-  spec.workflow.runId = run.id;
-  spec.workflow.runAttempt = run.latest.number;
-  spec.commit.sha = run.headSha;
-  spec.commit.branch = run.headBranch;
-  return (await k.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: RECORDS, namespace, body: record })) as CustomObject;
+async function reportFailure(repository: string): Promise<CustomObject> {
+  return reportRun(k, namespace, github.repo(repository).addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } }));
 }
 
 function noticesOf(record: CustomObject): Received[] {
@@ -99,7 +92,7 @@ function noticesOf(record: CustomObject): Received[] {
 
 describe('the transition writer and the notifier', () => {
   it('tells the notifier of every transition once, in order, after its audit row and its status exist', async () => {
-    const record = await reportRun('acme/auto-web');
+    const record = await reportFailure('acme/auto-web');
     const ended = await waitPhase(k, namespace, record.metadata.name, ['Succeeded', 'Failed', 'RolledBack'], { timeoutMs: 60_000 });
     expect(phaseOf(ended)).toBe('Succeeded');
     const transitions = (await auditRows(database.url, [record.metadata.uid])).filter((row) => row.action === 'transition').map((row) => row.outcome);
@@ -135,7 +128,7 @@ describe('the transition writer and the notifier', () => {
   });
 
   it("starts the approval clock from the policy's approval.timeout, and expires the request when it runs out", async () => {
-    const record = await reportRun('acme/ask-web');
+    const record = await reportFailure('acme/ask-web');
     const waiting = await waitPhase(k, namespace, record.metadata.name, ['AwaitingApproval']);
     const approval = waiting.status?.approval as { requestedAt: string; expiresAt: string };
     expect(Date.parse(approval.expiresAt) - Date.parse(approval.requestedAt)).toBe(90 * 60 * 1000);

@@ -6,10 +6,10 @@ import { RbacAuthorizationV1Api, type V1ClusterRole, type V1Role } from '@kubern
 import { parseAllDocuments, stringify } from 'yaml';
 import { REPO_ROOT } from '../../support/cluster-setup.ts';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
-import { createNamespace, eventsFor, GROUP, kube, RECORDS, VERSION, type CustomObject, type Kube } from '../../support/kube.ts';
+import { createNamespace, eventsFor, kube, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
-import { auditRows, createPolicy, failureRecord, phaseOf, waitPhase } from './fixtures.ts';
+import { auditRows, createPolicy, phaseOf, reportRun, waitPhase } from './fixtures.ts';
 
 // The generated RBAC (deploy/rbac/operator.yaml, from operator/rbac.ts) is all the operator needs: it runs
 // here under a ServiceAccount token (TokenRequest) bound to exactly those rules, as a cluster administrator
@@ -88,14 +88,7 @@ afterAll(async () => {
 describe('the generated RBAC', () => {
   it('is enough for the operator to analyze, gate, execute and verify a record under a ServiceAccount token', async () => {
     const run = github.repo('acme/rbac').addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } });
-    const body = failureRecord({ repository: run.repo.fullName });
-    const spec = body.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown> };
-    spec.workflow.runId = run.id;
-    spec.workflow.runAttempt = run.latest.number;
-    spec.workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/${run.latest.number}`;
-    spec.commit.sha = run.headSha;
-    spec.commit.branch = run.headBranch;
-    const record = (await k.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: RECORDS, namespace, body })) as CustomObject;
+    const record = await reportRun(k, namespace, run);
 
     const ended = await waitPhase(k, namespace, record.metadata.name, ['Succeeded', 'Failed', 'RolledBack'], { timeoutMs: 90_000 });
     expect(phaseOf(ended)).toBe('Succeeded');
