@@ -16,7 +16,7 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 
 export class AnalysisTimeoutError extends Error {
   constructor(deadlineMs: number) {
-    super(`the analysis did not finish within ${Math.round(deadlineMs / 1000)}s (--analysis-timeout)`);
+    super(`the analysis did not finish within ${deadlineMs < 1000 ? `${deadlineMs}ms` : `${Math.round(deadlineMs / 1000)}s`} (--analysis-timeout)`);
     this.name = 'AnalysisTimeoutError';
   }
 }

@@ -168,7 +168,7 @@ Options:
   --http-address ADDR               health and metrics address (default 0.0.0.0)
   --http-port N                     health and metrics port; 0 picks a free one (default 8080)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
-  --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for analysis and gating and,
+  --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for gating and approvals and,
                                     separately, for execution (default 8)
   --max-concurrent-analyses N       [CI_REMEDIATOR_MAX_CONCURRENT_ANALYSES] analyses in parallel, on a pool
                                     of their own so a slow analyzer holds up no gating (default 4)
