@@ -482,7 +482,10 @@ export class ExecutionReconciler {
 
   /** 'go', or what the reconcile returns instead (a requeue while the run finishes; a refusal ends it). */
   async #preconditions(ctx: Context, observation: Observation): Promise<'go' | ReconcileResult | void> {
-    const refusal = policyRefusal(this.#currentGate(ctx));
+    // A person's approval (phase Approved, or an Executing record whose status says it was approved) answers
+    // a policy that asks for one; a policy that blocks still refuses.
+    const approved = ctx.phase === 'Approved' || ctx.status.approval?.decision === 'approved';
+    const refusal = policyRefusal(this.#currentGate(ctx), approved);
     const verdict = checkPreconditions({
       action: ctx.action,
       target: ctx.target,

@@ -119,9 +119,13 @@ export function abortReason({ annotations, gate }: AbortInput): string | undefin
   return undefined;
 }
 
-/** The refusal a precondition check carries when the policy, as it is now, no longer allows running unattended. */
-export function policyRefusal(gate: { decision: 'auto' | 'approval' | 'blocked'; policy: string; reasons: readonly string[] }): string | undefined {
-  if (gate.decision === 'auto') return undefined;
+/**
+ * The refusal a precondition check carries when the policy, as it is now, no longer allows the remediation:
+ * for an auto-approved record anything but `auto`; for one a person approved (`approved`), only `blocked`
+ * (the approval is what the policy asked for).
+ */
+export function policyRefusal(gate: { decision: 'auto' | 'approval' | 'blocked'; policy: string; reasons: readonly string[] }, approved = false): string | undefined {
+  if (gate.decision === 'auto' || (approved && gate.decision === 'approval')) return undefined;
   const what = gate.decision === 'blocked' ? 'blocks it' : 'requires an approval for it';
   return `policy '${gate.policy}' no longer lets this remediation run automatically (it now ${what}): ${gate.reasons[0] ?? gate.decision}`;
 }

@@ -166,4 +166,35 @@ describe('the transition writer and the notifier', () => {
     );
     expect(last).toMatchObject({ from: 'AwaitingApproval', to: 'Expired', actor: 'system', rowExisted: true });
   });
+
+  it('executes an Approved record exactly like an AutoApproved one', async () => {
+    const record = await reportFailure('acme/ask-approved');
+    await waitPhase(k, namespace, record.metadata.name, ['AwaitingApproval']);
+    // What the Slack integration will write when a listed approver says yes.
+    await k.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: RECORDS,
+      namespace,
+      name: record.metadata.name,
+      body: [
+        { op: 'replace', path: '/status/phase', value: 'Approved' },
+        { op: 'add', path: '/status/approval/decision', value: 'approved' },
+      ],
+    });
+    const ended = await waitPhase(k, namespace, record.metadata.name, ['Succeeded', 'Failed', 'RolledBack'], { timeoutMs: 60_000 });
+    expect(phaseOf(ended)).toBe('Succeeded');
+    expect(ended.status?.execution).toMatchObject({ action: 'rerun-failed-jobs', result: 'succeeded', newRunAttempt: 2 });
+    const transitions = (await auditRows(database.url, [record.metadata.uid])).filter((row) => row.action === 'transition').map((row) => row.outcome);
+    expect(transitions).toEqual(['Analyzing', 'Analyzed', 'AwaitingApproval', 'Executing', 'Verifying', 'Succeeded']);
+    const notices = await eventually(
+      async () => {
+        const seen = noticesOf(record);
+        if (seen.at(-1)?.to !== 'Succeeded') throw new Error(`notices so far: ${seen.map((notice) => notice.to).join(', ')}`);
+        return seen;
+      },
+      { timeoutMs: 10_000, description: 'Succeeded notice' },
+    );
+    expect(notices.map((notice) => `${notice.from}->${notice.to}`).slice(3)).toEqual(['Approved->Executing', 'Executing->Verifying', 'Verifying->Succeeded']);
+  });
 });
