@@ -33,7 +33,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.src, LAYERS.analysis] }] },
   },
   // The one exception: the merge rules check a model's answer against the gate itself, so that no model
-  // verdict can come out of an analyzer more permissive than the rules floor (docs/adr/0002-model-verdict-merge.md).
+  // verdict can come out of an analyzer more permissive than the rules floor (docs/adr/0004-model-verdict-merge.md).
   {
     files: ['src/analysis/verdict-merge.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [LAYERS.src] }] },

@@ -6,7 +6,11 @@
 //   node bench/operator.ts [--burst 1000] [--rate 50] [--seconds 30] [--cached 10000] [--in-flight 32]
 //                          [--max-concurrent-reconciles 8] [--private] [--no-build] [--keep]
 //                          [--phases burst,steady,memory] [--operator-heap-mb N] [--operator-node-options FLAGS]
-//                          [--operator-env KEY=VALUE ...]
+//                          [--operator-env KEY=VALUE ...] [--slow-analysis 30s]
+//
+// --slow-analysis D: one more record in the steady phase (created first) whose analysis takes D longer,
+// through the operator's test/bench-only CI_REMEDIATOR_TEST_SLOW_ANALYSIS hook (docs/operator.md); the
+// steady figures are of the other records, so they show whether a slow analyzer holds up anyone else.
 //
 // Uses the shared control plane (.cluster/, started if needed) and a throwaway PostgreSQL database on
 // 127.0.0.1:5432; records go into a namespace of their own, deleted through the operator afterwards (so its
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     'operator-node-options': { type: 'string', default: '' },
     // Extra environment for the operator process, KEY=VALUE, repeatable (e.g. MALLOC_ARENA_MAX=2).
     'operator-env': { type: 'string', multiple: true, default: [] },
+    'slow-analysis': { type: 'string' },
   },
 });
 const BURST = Number(values.burst);
@@ -89,6 +94,8 @@ const operatorEnv = Object.fromEntries(
     return [pair.slice(0, at), pair.slice(at + 1)];
   }),
 );
+const SLOW_RECORD = 'slow-analysis';
+if (values['slow-analysis'] !== undefined) operatorEnv.CI_REMEDIATOR_TEST_SLOW_ANALYSIS = `${SLOW_RECORD}=${values['slow-analysis']}`;
 const daemonPid = (name: string): number => Number(readFileSync(join(pidDir, `${name}.pid`), 'utf8').trim());
 const operator = await startOperator({
   kubeconfig,
@@ -107,7 +114,8 @@ const cpu = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [
 console.log(
   `operator benchmark: namespace ${namespace}, --max-concurrent-reconciles ${values['max-concurrent-reconciles']}, ${IN_FLIGHT} creates in flight` +
     (operatorNodeOptions === '' ? '' : `, operator NODE_OPTIONS '${operatorNodeOptions}'`) +
-    (values['operator-env'].length === 0 ? '' : `, operator env ${values['operator-env'].join(' ')}`),
+    (values['operator-env'].length === 0 ? '' : `, operator env ${values['operator-env'].join(' ')}`) +
+    (values['slow-analysis'] === undefined ? '' : `, one record analyzed ${values['slow-analysis']} slower`),
 );
 
 // ------------------------------------------------------------------- our own watch: when each record was gated
@@ -194,6 +202,13 @@ if (PHASES.has('steady')) {
   const names: string[] = [];
   const creations: Array<Promise<void>> = [];
   let late = 0;
+  let slow: string | undefined;
+  if (values['slow-analysis'] !== undefined) {
+    const body = failureRecord({ name: SLOW_RECORD, repository: 'acme/slow' });
+    await k.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: RECORDS, namespace, body });
+    createdAt.set(SLOW_RECORD, performance.now());
+    slow = SLOW_RECORD;
+  }
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / RATE;
     const wait = due - performance.now();
@@ -210,6 +225,10 @@ if (PHASES.has('steady')) {
     `  create-to-gated (create call returned -> gated phase seen on our watch): p50 ${ms(median(latencies))}, p90 ${ms(percentile(latencies, 0.9))}, ` +
       `p99 ${ms(percentile(latencies, 0.99))}, max ${ms(Math.max(...latencies))} (target p99 < 2 s)${complete ? '' : ' (NOT all gated: timed out)'}`,
   );
+  if (slow !== undefined) {
+    const gated = await waitGated([slow], 600_000);
+    console.log(`  the slow record (${values['slow-analysis']} analysis, not in the figures above): gated ${gated ? `after ${ms((gatedAt.get(slow) as number) - (createdAt.get(slow) as number))}` : 'NOT (timed out)'}`);
+  }
   report('steady', cpuBefore, end - t0);
 }
 

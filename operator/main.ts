@@ -1,28 +1,21 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-import type { FailureRecordStatus } from '../src/api/failure-record.ts';
-import { INITIAL_PHASE, REGATEABLE_PHASES } from '../src/api/lifecycle.ts';
 import type { OperatorConfig } from '../src/config/operator-config.ts';
+import { NOOP_NOTIFIER, type Notifier } from '../src/notify/notifier.ts';
 import { errorMessage } from '../src/errors.ts';
 import { loadStoreConfig, openStore, StoreUnavailableError, type Store } from '../src/store/index.ts';
-import { FailureRecordReconciler, PLURAL as RECORD_PLURAL, slimRecordForCache, type RecordObject } from './controllers/failurerecord.ts';
-import { createExecutor, ExecutionReconciler, executionControllerReconcile, recordControllerReconcile } from './controllers/execution.ts';
-import { PolicyIndex } from './controllers/policy-index.ts';
-import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
-import { createMetrics, type OperatorMetrics } from './http/metrics.ts';
 import { createIngestHandler } from './http/ingest.ts';
 import { startHealthServer, type HealthServer } from './http/server.ts';
 import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
-import type { BackoffOptions } from './runtime/backoff.ts';
-import { Controller } from './runtime/controller.ts';
+import { Runtime } from './manager.ts';
 import { EventRecorder } from './runtime/events.ts';
-import { listWatchFactory, ResilientInformer, type WatchEvent } from './runtime/informer.ts';
-import { listCustomObjects, loadKubeConfig, makeClients, watchPath, withoutManagedFields, type KubeClients } from './runtime/kube.ts';
-import { StringInterner } from './runtime/intern.ts';
+import { loadKubeConfig, makeClients, type KubeClients } from './runtime/kube.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/logger.ts';
+import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
+import { testHooks, type TestHooks } from './test-hooks.ts';
 
 /**
- * Wiring: configuration in, a running operator out. Order matters in three places:
+ * The operator process: configuration in, a running operator out (the controllers it runs while it leads
+ * are manager.ts). Order matters in three places:
  *  - the policy caches sync before any record is reconciled, so a record is never gated as "no matching
  *    policy" only because the policies had not arrived yet;
  *  - only the leader starts informers and controllers (a standby watches nothing and writes nothing), and
@@ -32,10 +25,6 @@ import { createLogger, type Logger } from './runtime/logger.ts';
  */
 
 export const COMPONENT = 'ci-remediator-operator';
-const WATCH_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 0.2 };
-const QUEUE_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 60_000, jitter: 0.1 };
-/** Policy status (matchedRecords) is refreshed at most this often when records come and go. */
-const MATCHED_REFRESH_MS = 2_000;
 /** Whole shutdown budget stays under the 10 s Kubernetes gives by default before SIGKILL... and the contract. */
 const DRAIN_TIMEOUT_MS = 6_000;
 
@@ -44,6 +33,8 @@ export interface RunOptions {
   /** Handle SIGTERM/SIGINT (the CLI); tests may drive `stop` instead. */
   handleSignals?: boolean;
   logDestination?: NodeJS.WritableStream;
+  /** Told of every transition after its audit row and status exist (the Slack integration); a no-op by default. */
+  notifier?: Notifier;
 }
 
 export async function runOperator(config: OperatorConfig, options: RunOptions): Promise<number> {
@@ -66,12 +57,14 @@ class Operator {
   #opening: Promise<Store> | undefined;
   #stopping = false;
   #done!: (code: number) => void;
+  readonly #hooks: TestHooks;
 
   constructor(config: OperatorConfig, options: RunOptions, log: Logger) {
     this.#config = config;
     this.#options = options;
     this.#log = log;
     this.#metrics = createMetrics();
+    this.#hooks = testHooks(options.env);
   }
 
   async run(): Promise<number> {
@@ -203,6 +196,8 @@ class Operator {
       events: this.#events!,
       store: () => this.#getStore(),
       canWrite: () => this.#canWrite() && !this.#stopping,
+      notifier: this.#options.notifier ?? this.#hooks.notifier ?? NOOP_NOTIFIER,
+      ...(this.#hooks.analyze !== undefined && { analyze: this.#hooks.analyze }),
     });
     this.#runtime.start().catch((error: unknown) => this.#log.error({ err: errorMessage(error) }, 'controllers failed to start'));
   }
@@ -245,244 +240,3 @@ class Operator {
   }
 }
 
-interface RuntimeOptions {
-  config: OperatorConfig;
-  clients: KubeClients;
-  log: Logger;
-  metrics: OperatorMetrics;
-  events: EventRecorder;
-  store: () => Promise<Store>;
-  canWrite: () => boolean;
-}
-
-/** What runs while this replica leads: informers, caches and the two controllers. */
-class Runtime {
-  readonly #options: RuntimeOptions;
-  readonly #records: NamespacedCaches<RecordObject>;
-  readonly #policies: NamespacedCaches<KubernetesObject>;
-  readonly #recordController: Controller;
-  readonly #executionController: Controller;
-  readonly #policyController: Controller;
-  readonly #policyGenerations = new Map<string, number | undefined>();
-  #draining = false;
-  #drainCanWrite: (() => boolean) | undefined;
-  #synced = false;
-
-  constructor(options: RuntimeOptions) {
-    this.#options = options;
-    const { config, clients, log, metrics } = options;
-    const canWrite = () => (this.#draining ? (this.#drainCanWrite?.() ?? false) : options.canWrite());
-    const namespaces = config.namespaces.length === 0 ? [undefined] : [...config.namespaces];
-
-    this.#policies = new NamespacedCaches(
-      namespaces.map(
-        (namespace) =>
-          new ResilientInformer<KubernetesObject>({
-            name: `${POLICY_PLURAL}@${namespace ?? '*'}`,
-            path: watchPath(POLICY_PLURAL, namespace),
-            list: () => listCustomObjects(clients, POLICY_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, withoutManagedFields),
-            transform: withoutManagedFields,
-            backoff: WATCH_BACKOFF,
-            resyncPeriodMs: config.resyncPeriodMs,
-            onEvent: (event, object) => this.#onPolicy(event, object),
-            onResync: (objects) => objects.forEach((object) => this.#policyController.enqueue(keyOf(object))),
-            log,
-          }),
-      ),
-      namespaces,
-    );
-    const interner = new StringInterner();
-    const cacheRecord = (object: RecordObject): RecordObject => interner.intern(slimRecordForCache(object));
-    this.#records = new NamespacedCaches(
-      namespaces.map(
-        (namespace) =>
-          new ResilientInformer<RecordObject>({
-            name: `${RECORD_PLURAL}@${namespace ?? '*'}`,
-            path: watchPath(RECORD_PLURAL, namespace),
-            list: () => listCustomObjects<RecordObject>(clients, RECORD_PLURAL, namespace),
-            factory: listWatchFactory(clients.config, cacheRecord),
-            transform: cacheRecord,
-            backoff: WATCH_BACKOFF,
-            resyncPeriodMs: config.resyncPeriodMs,
-            onEvent: (event, object) => this.#onRecord(event, object),
-            onResync: (objects) =>
-              objects.forEach((object) => {
-                this.#recordController.enqueue(keyOf(object));
-                this.#executionController.enqueue(keyOf(object));
-              }),
-            log,
-          }),
-      ),
-      namespaces,
-    );
-
-    const index = new PolicyIndex(this.#policies);
-    const executor = createExecutor(config, log);
-    const recordReconciler = new FailureRecordReconciler({
-      records: this.#records,
-      policies: index,
-      clients,
-      store: options.store,
-      events: options.events,
-      canWrite,
-      log,
-      githubConfigured: executor !== undefined,
-    });
-    // AutoApproved and later phases: the remediation executor, on a queue of its own (see execution.ts).
-    const executionReconciler = new ExecutionReconciler({
-      records: this.#records,
-      policies: index,
-      clients,
-      store: options.store,
-      events: options.events,
-      metrics,
-      canWrite,
-      log,
-      executor,
-      pollIntervalMs: config.verifyPollIntervalMs,
-      verifyTimeoutMs: config.verifyTimeoutMs,
-    });
-    const policyReconciler = new RemediationPolicyReconciler({ policies: this.#policies, index, records: this.#records, clients, canWrite });
-    this.#recordController = new Controller({
-      name: 'failurerecord',
-      concurrency: config.maxConcurrentReconciles,
-      backoff: QUEUE_BACKOFF,
-      reconcile: recordControllerReconcile(this.#records, recordReconciler.reconcile, executionReconciler),
-      metrics,
-      log,
-    });
-    this.#executionController = new Controller({
-      name: 'execution',
-      concurrency: config.maxConcurrentReconciles,
-      backoff: QUEUE_BACKOFF,
-      reconcile: executionControllerReconcile(this.#records, executionReconciler),
-      metrics,
-      log,
-    });
-    this.#policyController = new Controller({
-      name: 'remediationpolicy',
-      concurrency: 2,
-      backoff: QUEUE_BACKOFF,
-      reconcile: policyReconciler.reconcile,
-      metrics,
-      log,
-    });
-  }
-
-  synced(): boolean {
-    return this.#synced;
-  }
-
-  depths(): Record<string, number> {
-    return {
-      failurerecord: this.#recordController.queue.depth,
-      execution: this.#executionController.queue.depth,
-      remediationpolicy: this.#policyController.queue.depth,
-    };
-  }
-
-  phases(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const record of this.#records.list()) {
-      const phase = record.status?.phase ?? INITIAL_PHASE;
-      counts[phase] = (counts[phase] ?? 0) + 1;
-    }
-    return counts;
-  }
-
-  async start(): Promise<void> {
-    // Policies first: gating a record before its namespace's policies are known would gate it wrongly.
-    this.#policies.start();
-    await this.#policies.waitForSync();
-    this.#records.start();
-    await this.#records.waitForSync();
-    if (this.#draining) return;
-    this.#policyController.start();
-    this.#recordController.start();
-    this.#executionController.start();
-    this.#synced = true;
-    this.#options.log.info({ records: this.#records.list().length, policies: this.#policies.list().length }, 'caches synced; controllers started');
-  }
-
-  async stop(drainMs: number, canWriteWhileDraining?: () => boolean): Promise<void> {
-    this.#draining = true;
-    this.#drainCanWrite = canWriteWhileDraining;
-    await Promise.all([
-      this.#recordController.queue.shutdown(drainMs),
-      this.#executionController.queue.shutdown(drainMs),
-      this.#policyController.queue.shutdown(drainMs),
-    ]);
-    this.#drainCanWrite = undefined;
-    await Promise.all([this.#records.stop(), this.#policies.stop()]);
-  }
-
-  #onRecord(event: WatchEvent, object: RecordObject): void {
-    const key = keyOf(object);
-    if (event !== 'delete') {
-      this.#recordController.enqueue(key);
-      this.#executionController.enqueue(key);
-    }
-    if (event !== 'update') {
-      // matchedRecords changes when records come and go; coalesced, because records arrive in bursts.
-      for (const policy of this.#policies.list(object.metadata?.namespace)) this.#policyController.queue.addAfter(keyOf(policy), MATCHED_REFRESH_MS);
-    }
-  }
-
-  #onPolicy(event: WatchEvent, object: KubernetesObject): void {
-    const key = keyOf(object);
-    const generation = object.metadata?.generation;
-    const specChanged = event !== 'update' || this.#policyGenerations.get(key) !== generation;
-    if (event === 'delete') this.#policyGenerations.delete(key);
-    else {
-      this.#policyGenerations.set(key, generation);
-      this.#policyController.enqueue(key);
-    }
-    // Our own status writes (matchedRecords) do not change the generation: no re-gating for those.
-    if (!specChanged) return;
-    for (const record of this.#records.list(object.metadata?.namespace)) {
-      const phase = (record.status as FailureRecordStatus | undefined)?.phase ?? INITIAL_PHASE;
-      if (REGATEABLE_PHASES.has(phase)) this.#recordController.enqueue(keyOf(record));
-    }
-  }
-}
-
-/** One informer per watched namespace (or one for all), behind one get/list. */
-class NamespacedCaches<T extends KubernetesObject> {
-  readonly #informers: ResilientInformer<T>[];
-  readonly #byNamespace: Map<string | undefined, ResilientInformer<T>>;
-
-  constructor(informers: ResilientInformer<T>[], namespaces: (string | undefined)[]) {
-    this.#informers = informers;
-    this.#byNamespace = new Map(namespaces.map((namespace, i) => [namespace, informers[i]!]));
-  }
-
-  #for(namespace: string | undefined): ResilientInformer<T> | undefined {
-    return this.#byNamespace.get(undefined) ?? (namespace === undefined ? undefined : this.#byNamespace.get(namespace));
-  }
-
-  get(name: string, namespace?: string): T | undefined {
-    return this.#for(namespace)?.get(name, namespace);
-  }
-
-  list(namespace?: string): readonly T[] {
-    if (namespace !== undefined) return this.#for(namespace)?.list(namespace) ?? [];
-    return this.#informers.flatMap((informer) => informer.list());
-  }
-
-  start(): void {
-    for (const informer of this.#informers) informer.start();
-  }
-
-  async waitForSync(): Promise<void> {
-    await Promise.all(this.#informers.map((informer) => informer.waitForSync()));
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#informers.map((informer) => informer.stop()));
-  }
-}
-
-function keyOf(object: KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-}

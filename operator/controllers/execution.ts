@@ -1,18 +1,16 @@
 import type { RemediationAction } from '../../src/analysis/taxonomy.ts';
 import { describeIssues } from '../../src/api/common.ts';
 import { FailureRecordSpec, type AnalysisStatus, type ExecutionStatus, type FailurePhase, type FailureRecordStatus } from '../../src/api/failure-record.ts';
-import { deriveReady, INITIAL_PHASE, setCondition, transitionPath, type ConditionInput, type Transition } from '../../src/api/lifecycle.ts';
+import { deriveReady, INITIAL_PHASE, ownerOf, setCondition, transitionPath, type ConditionInput } from '../../src/api/lifecycle.ts';
 import { errorMessage } from '../../src/errors.ts';
-import type { OperatorConfig } from '../../src/config/operator-config.ts';
-import { createGitHubClient, GitHubApiError, GitHubRateLimitError } from '../../src/github/client.ts';
+import { GitHubApiError, GitHubRateLimitError } from '../../src/github/client.ts';
 import type { GateResult } from '../../src/policy/gate.ts';
 import { CATALOG } from '../../src/remediation/catalog.ts';
-import { classifyGitHubFailure, RemediationExecutor, type ExecuteResult } from '../../src/remediation/executor.ts';
+import { classifyGitHubFailure, type ExecuteResult, type RemediationExecutor } from '../../src/remediation/executor.ts';
 import {
   abortReason,
   clipOutput,
   EXECUTION_CONDITIONS,
-  EXECUTION_PHASES,
   ExecutionReason,
   GITHUB_NOT_CONFIGURED_MESSAGE,
   nextStep,
@@ -22,22 +20,22 @@ import {
 import { checkPreconditions } from '../../src/remediation/preconditions.ts';
 import type { Observation, RunSnapshot, RunTarget } from '../../src/remediation/types.ts';
 import { isInProgress, judgeVerification, phaseAfterVerification, type VerificationDecision } from '../../src/remediation/verification.ts';
-import { StoreUnavailableError, type AuditEntryInput, type Result, type Store } from '../../src/store/index.ts';
-import type { OperatorMetrics } from '../http/metrics.ts';
-import type { ReconcileResult, Reconcile } from '../runtime/controller.ts';
-import type { EventRecorder, EventType } from '../runtime/events.ts';
-import { patchStatus, type KubeClients } from '../runtime/kube.ts';
-import type { Logger } from '../runtime/logger.ts';
+import { StoreUnavailableError, type AuditEntryInput, type Result } from '../../src/store/index.ts';
+import type { ReconcileResult } from '../runtime/controller.ts';
+import { patchStatus } from '../runtime/kube.ts';
 import { StalledError, TransientError } from '../runtime/reconcile-errors.ts';
-import { splitKey } from '../runtime/work-queue.ts';
-import { WriteTracker } from '../runtime/write-tracker.ts';
-import { ACTOR, gateRecord, PLURAL, transitionAuditRow, type RecordObject } from './failurerecord.ts';
+import type { WriteTracker } from '../runtime/write-tracker.ts';
+import { categoryOf, githubAuditRow as githubRow } from './audit-rows.ts';
+import { gateRecord } from './failurerecord.ts';
 import type { PolicyIndex } from './policy-index.ts';
+import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
+import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
+import type { TransitionRequest, TransitionWriter } from './transition-writer.ts';
 
 /**
- * The execution reconciler: AutoApproved -> Executing -> Verifying -> Succeeded | Failed (-> RolledBack).
+ * The execution reconciler: AutoApproved | Approved -> Executing -> Verifying -> Succeeded | Failed (-> RolledBack).
  * It shares the FailureRecord informer with FailureRecordReconciler but has a work queue of its own (see
- * `recordControllerReconcile`: each side acts on the phases it owns). Decisions are the pure functions of
+ * routing.ts and docs/adr: each side acts on the phases the phase-owner table gives it). Decisions are the pure functions of
  * src/remediation; this class does the I/O around them in the order that makes a remediation happen at
  * most once:
  *
@@ -51,25 +49,16 @@ import type { PolicyIndex } from './policy-index.ts';
  *   5. verification polls the new attempt with conditional requests, one poll per requeue, never blocking a
  *      worker; a deadline ends it inconclusive.
  *
- * No transition without its audit row (as in FailureRecordReconciler): the rows go first, idempotent by
- * `${uid}/${phase}` and `${uid}/github/${call}`, so a retried reconcile writes nothing twice.
+ * Every phase change goes through the TransitionWriter (rows first, idempotent by `${uid}/${phase}` and
+ * `${uid}/github/${call}`, then status, Event, metrics, notifier), so a retried reconcile writes nothing twice.
  */
 
-export interface ExecutionReconcilerOptions {
-  records: { get(name: string, namespace?: string): RecordObject | undefined };
+export interface ExecutionReconcilerOptions extends RecordOwnerDeps {
   policies: PolicyIndex;
-  clients: KubeClients;
-  store: () => Promise<Store>;
-  events: EventRecorder;
-  metrics: OperatorMetrics;
-  /** False once the lease may no longer be ours: then nothing is written and nothing is called. */
-  canWrite: () => boolean;
-  log: Logger;
   /** Undefined when no GitHub credentials are configured: mutating remediations then wait and say why. */
   executor: RemediationExecutor | undefined;
   pollIntervalMs: number;
   verifyTimeoutMs: number;
-  now?: () => Date;
 }
 
 interface Context {
@@ -100,16 +89,16 @@ export class ExecutionReconciler {
   readonly #polls = new Map<string, CachedPoll>();
   /** When the next verification poll of a key is due; an earlier reconcile (a watch event) does not poll. */
   readonly #nextPoll = new Map<string, number>();
+  readonly #transitions: TransitionWriter;
 
   constructor(options: ExecutionReconcilerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#writes = new WriteTracker(options.canWrite);
+    ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
   }
 
-  /** Whether this reconciler owns the record's current phase. */
+  /** Whether this reconciler owns the record's current phase (the phase-owner table). */
   handles(record: RecordObject): boolean {
-    return EXECUTION_PHASES.has(record.status?.phase ?? INITIAL_PHASE);
+    return ownerOf(record.status?.phase) === 'execution';
   }
 
   reconcile = async (key: string): Promise<ReconcileResult | void> => {
@@ -122,7 +111,7 @@ export class ExecutionReconciler {
     if (!this.#options.canWrite() || record.metadata?.deletionTimestamp !== undefined) return;
     const status = record.status ?? {};
     const phase = status.phase ?? INITIAL_PHASE;
-    if (!EXECUTION_PHASES.has(phase)) return;
+    if (ownerOf(phase) !== 'execution') return;
     const parsed = FailureRecordSpec.safeParse(record.spec);
     if (!parsed.success) throw new StalledError(`${key}: spec is invalid, so there is nothing to execute from: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`);
     if (status.analysis === undefined) throw new StalledError(`${key}: no status.analysis to execute from`);
@@ -186,12 +175,17 @@ export class ExecutionReconciler {
       const cancelled = await executor.cancel(target);
       if (!cancelled) return;
       const now = this.#now();
-      await this.#audit([
-        githubRow(record, spec.repository, 'cancel-run', 'accepted', { reason, runAttempt: newRunAttempt, call: `POST /repos/${spec.repository}/actions/runs/${spec.workflow.runId}/cancel` }),
-        ...transitionPath(phase, ['Failed', 'RolledBack']).map((step) => transitionRow(record, spec.repository, step, reason)),
-      ]);
-      this.#options.metrics.remediations.inc({ action, result: 'rolled_back' });
-      this.#options.events.emit(record, 'Warning', 'RolledBack', `cancelled attempt ${newRunAttempt} of run ${spec.workflow.runId}: ${reason}`);
+      // No status: the record is being deleted, nothing writes it again.
+      await this.#transitions.write({
+        key,
+        record,
+        path: transitionPath(phase, ['Failed', 'RolledBack']),
+        reasons: [reason],
+        about: { repository: spec.repository, ...categoryOf(record) },
+        extraRows: [githubRow(record, spec.repository, 'cancel-run', 'accepted', { reason, runAttempt: newRunAttempt, call: `POST /repos/${spec.repository}/actions/runs/${spec.workflow.runId}/cancel` })],
+        event: { type: 'Warning', reason: 'RolledBack', message: `cancelled attempt ${newRunAttempt} of run ${spec.workflow.runId}: ${reason}` },
+        remediation: { action, result: 'rolled_back' },
+      });
       this.#options.log.info({ key, runId: spec.workflow.runId, attempt: newRunAttempt, at: now.toISOString() }, 'remediation rolled back on deletion');
     } catch (error) {
       const kind = classifyGitHubFailure(error);
@@ -207,16 +201,20 @@ export class ExecutionReconciler {
   async #notifyOnly(ctx: Context): Promise<void> {
     const { now, analysis } = ctx;
     const output = clipOutput(`notify-only: nothing was changed on GitHub; the failure needs a person. ${analysis.summary}`);
-    const path = transitionPath(ctx.phase, ['Executing', 'Verifying', 'Succeeded']);
-    await this.#auditOrWait(ctx, path.map((step) => transitionRow(ctx.record, ctx.spec.repository, step, output)));
     const at = now.toISOString();
     const execution: ExecutionStatus = { action: ctx.action, intentRecordedAt: ctx.status.execution?.intentRecordedAt ?? at, startedAt: at, finishedAt: at, result: 'succeeded', output };
-    await this.#writeStatus(ctx, { ...ctx.status, phase: 'Succeeded', execution }, [
-      { type: 'Executed', status: 'True', reason: ExecutionReason.NotifyOnly, message: 'notify-only: nothing to execute' },
-      { type: 'Verified', status: 'True', reason: ExecutionReason.NothingToVerify, message: 'notify-only: nothing was changed, so there is nothing to verify' },
-    ]);
-    this.#emit(ctx, 'Normal', 'Succeeded', `${ctx.phase} -> Succeeded: ${output}`);
-    this.#ended(ctx, 'succeeded', 'succeeded');
+    await this.#transition(ctx, {
+      path: transitionPath(ctx.phase, ['Executing', 'Verifying', 'Succeeded']),
+      reasons: [output],
+      status: { ...ctx.status, phase: 'Succeeded', execution },
+      conditions: [
+        { type: 'Executed', status: 'True', reason: ExecutionReason.NotifyOnly, message: 'notify-only: nothing to execute' },
+        { type: 'Verified', status: 'True', reason: ExecutionReason.NothingToVerify, message: 'notify-only: nothing was changed, so there is nothing to verify' },
+      ],
+      event: { type: 'Normal', reason: 'Succeeded', message: `${ctx.phase} -> Succeeded: ${output}` },
+      remediation: { action: ctx.action, result: 'succeeded' },
+    });
+    this.#ended(ctx, 'succeeded');
   }
 
   /** Preconditions on a fresh read, then the intent, then the call. */
@@ -234,11 +232,13 @@ export class ExecutionReconciler {
     // The intent, before anything changes on GitHub: the audit row, then the status write whose
     // resourceVersion precondition makes it fail (409, nothing called) if the record changed since it was read.
     const intentAt = ctx.now.toISOString();
-    await this.#auditOrWait(ctx, [transitionRow(ctx.record, ctx.spec.repository, { from: ctx.phase, to: 'Executing' }, `calling GitHub to ${CATALOG[ctx.action].description}`)]);
-    const written = await this.#writeStatus(ctx, { ...ctx.status, phase: 'Executing', execution: { action: ctx.action, intentRecordedAt: intentAt } }, [
-      { type: 'Executed', status: 'Unknown', reason: ExecutionReason.Executing, message: `intent recorded at ${intentAt}: ${CATALOG[ctx.action].description}` },
-    ]);
-    this.#emit(ctx, 'Normal', 'Executing', `${ctx.phase} -> Executing: ${CATALOG[ctx.action].description}`);
+    const written = await this.#transition(ctx, {
+      path: [{ from: ctx.phase, to: 'Executing' }],
+      reasons: [`calling GitHub to ${CATALOG[ctx.action].description}`],
+      status: { ...ctx.status, phase: 'Executing', execution: { action: ctx.action, intentRecordedAt: intentAt } },
+      conditions: [{ type: 'Executed', status: 'Unknown', reason: ExecutionReason.Executing, message: `intent recorded at ${intentAt}: ${CATALOG[ctx.action].description}` }],
+      event: { type: 'Normal', reason: 'Executing', message: `${ctx.phase} -> Executing: ${CATALOG[ctx.action].description}` },
+    });
     return this.#call({ ...ctx, record: written, status: written.status ?? {}, phase: 'Executing' }, observation);
   }
 
@@ -311,10 +311,6 @@ export class ExecutionReconciler {
     const at = now.toISOString();
     const attempt = result.newRunAttempt;
     const details = { calls: result.calls, newRunAttempt: attempt, output: result.output, ...(result.deletedCaches !== undefined && { deletedCaches: result.deletedCaches }) };
-    await this.#auditOrWait(ctx, [
-      githubRow(ctx.record, ctx.spec.repository, ctx.action, how, details),
-      transitionRow(ctx.record, ctx.spec.repository, { from: 'Executing', to: 'Verifying' }, `${how === 'adopted' ? 'adopted' : 'started'} attempt ${attempt}`),
-    ]);
     const execution: ExecutionStatus = {
       ...(ctx.status.execution ?? { action: ctx.action, intentRecordedAt: at }),
       startedAt: at,
@@ -323,11 +319,17 @@ export class ExecutionReconciler {
       ...(attempt !== undefined && { newRunAttempt: attempt }),
       verification: { ...(attempt !== undefined && { runAttempt: attempt }), startedAt: at },
     };
-    await this.#writeStatus(ctx, { ...ctx.status, phase: 'Verifying', execution }, [
-      { type: 'Executed', status: 'True', reason: how === 'adopted' ? ExecutionReason.Adopted : ExecutionReason.Executed, message: result.output },
-      { type: 'Verified', status: 'Unknown', reason: ExecutionReason.Verifying, message: `following attempt ${attempt} of run ${ctx.target.runId}` },
-    ]);
-    this.#emit(ctx, 'Normal', 'Verifying', `Executing -> Verifying: ${result.output}`);
+    await this.#transition(ctx, {
+      path: [{ from: 'Executing', to: 'Verifying' }],
+      reasons: [`${how === 'adopted' ? 'adopted' : 'started'} attempt ${attempt}`],
+      extraRows: [githubRow(ctx.record, ctx.spec.repository, ctx.action, how, details)],
+      status: { ...ctx.status, phase: 'Verifying', execution },
+      conditions: [
+        { type: 'Executed', status: 'True', reason: how === 'adopted' ? ExecutionReason.Adopted : ExecutionReason.Executed, message: result.output },
+        { type: 'Verified', status: 'Unknown', reason: ExecutionReason.Verifying, message: `following attempt ${attempt} of run ${ctx.target.runId}` },
+      ],
+      event: { type: 'Normal', reason: 'Verifying', message: `Executing -> Verifying: ${result.output}` },
+    });
     this.#timings(ctx, { executedAt: now });
     this.#nextPoll.set(ctx.key, now.getTime() + this.#options.pollIntervalMs);
     return { requeueAfterMs: this.#options.pollIntervalMs };
@@ -375,14 +377,17 @@ export class ExecutionReconciler {
   async #finishVerification(ctx: Context, decision: Extract<VerificationDecision, { state: 'finished' }>): Promise<void> {
     const to = phaseAfterVerification(decision.result);
     const at = ctx.now.toISOString();
-    const inserted = await this.#auditOrWait(ctx, [transitionRow(ctx.record, ctx.spec.repository, { from: 'Verifying', to }, decision.message)]);
-    // Whether re-running fixed it is what makes a failure flaky: the next record with this fingerprint is
-    // analyzed knowing it. Counted once per record: a retried reconcile finds its audit row already there.
-    if (inserted > 0 && decision.result !== 'inconclusive') this.#recordOutcome(ctx, decision.result === 'passed');
     const execution = ctx.status.execution!;
-    await this.#writeStatus(
-      ctx,
-      {
+    const outcome: RemediationOutcome = decision.result === 'passed' ? 'succeeded' : decision.result;
+    await this.#transition(ctx, {
+      path: [{ from: 'Verifying', to }],
+      reasons: [decision.message],
+      // Whether re-running fixed it is what makes a failure flaky: the next record with this fingerprint is
+      // analyzed knowing it. Counted once per record: a retried reconcile finds its audit row already there.
+      onAudited: (inserted) => {
+        if (inserted > 0 && decision.result !== 'inconclusive') this.#recordOutcome(ctx, decision.result === 'passed');
+      },
+      status: {
         ...ctx.status,
         phase: to,
         execution: {
@@ -397,14 +402,15 @@ export class ExecutionReconciler {
           },
         },
       },
-      [
+      conditions: [
         decision.result === 'passed'
           ? { type: 'Verified', status: 'True', reason: ExecutionReason.Passed, message: decision.message }
           : { type: 'Verified', status: 'False', reason: decision.result === 'failed' ? ExecutionReason.VerificationFailed : ExecutionReason.Inconclusive, message: decision.message },
       ],
-    );
-    this.#emit(ctx, to === 'Succeeded' ? 'Normal' : 'Warning', to, `Verifying -> ${to}: ${decision.message}`);
-    this.#ended(ctx, decision.result === 'passed' ? 'succeeded' : decision.result, decision.result === 'passed' ? 'succeeded' : 'failed', { verifiedAt: ctx.now });
+      event: { type: to === 'Succeeded' ? 'Normal' : 'Warning', reason: to, message: `Verifying -> ${to}: ${decision.message}` },
+      remediation: { action: ctx.action, result: outcome },
+    });
+    this.#ended(ctx, decision.result === 'passed' ? 'succeeded' : 'failed', { verifiedAt: ctx.now });
   }
 
   /** Cancels the re-run of an aborted remediation, then records Failed -> RolledBack. */
@@ -428,14 +434,12 @@ export class ExecutionReconciler {
 
   async #rolledBack(ctx: Context, reason: string, attempt: number, output: string): Promise<void> {
     const at = ctx.now.toISOString();
-    await this.#auditOrWait(ctx, [
-      githubRow(ctx.record, ctx.spec.repository, 'cancel-run', 'accepted', { reason, runAttempt: attempt, output }),
-      ...transitionPath('Verifying', ['Failed', 'RolledBack']).map((step) => transitionRow(ctx.record, ctx.spec.repository, step, reason)),
-    ]);
     const execution = ctx.status.execution!;
-    await this.#writeStatus(
-      ctx,
-      {
+    await this.#transition(ctx, {
+      path: transitionPath('Verifying', ['Failed', 'RolledBack']),
+      reasons: [reason],
+      extraRows: [githubRow(ctx.record, ctx.spec.repository, 'cancel-run', 'accepted', { reason, runAttempt: attempt, output })],
+      status: {
         ...ctx.status,
         phase: 'RolledBack',
         execution: {
@@ -445,17 +449,16 @@ export class ExecutionReconciler {
           rollback: { action: 'cancel-run', reason: clipOutput(reason), startedAt: at, finishedAt: at, result: 'succeeded', output },
         },
       },
-      [{ type: 'Verified', status: 'False', reason: ExecutionReason.Aborted, message: `${reason}; ${output}` }],
-    );
-    this.#emit(ctx, 'Warning', 'RolledBack', `Verifying -> Failed -> RolledBack: ${reason}; ${output}`);
-    this.#ended(ctx, 'rolled_back', 'rolled_back', { verifiedAt: ctx.now });
+      conditions: [{ type: 'Verified', status: 'False', reason: ExecutionReason.Aborted, message: `${reason}; ${output}` }],
+      event: { type: 'Warning', reason: 'RolledBack', message: `Verifying -> Failed -> RolledBack: ${reason}; ${output}` },
+      remediation: { action: ctx.action, result: 'rolled_back' },
+    });
+    this.#ended(ctx, 'rolled_back', { verifiedAt: ctx.now });
   }
 
   /** Ends the record Failed without (another) GitHub change: a refused precondition or a refused call. */
   async #fail(ctx: Context, reasons: readonly string[], outcome: RemediationOutcome, reason: string, extraRow?: AuditEntryInput): Promise<void> {
     const message = reasons.join('; ');
-    const path = transitionPath(ctx.phase, ['Executing', 'Failed']);
-    await this.#auditOrWait(ctx, [...(extraRow === undefined ? [] : [extraRow]), ...path.map((step) => transitionRow(ctx.record, ctx.spec.repository, step, message))]);
     const at = ctx.now.toISOString();
     const execution: ExecutionStatus = {
       ...(ctx.status.execution ?? { action: ctx.action, intentRecordedAt: at }),
@@ -463,16 +466,26 @@ export class ExecutionReconciler {
       result: 'failed',
       output: clipOutput(message),
     };
-    await this.#writeStatus(ctx, { ...ctx.status, phase: 'Failed', execution }, [{ type: 'Executed', status: 'False', reason, message: clipOutput(message, 1024) }]);
-    this.#emit(ctx, 'Warning', 'Failed', `${ctx.phase} -> Failed: ${message}`);
-    this.#ended(ctx, outcome, 'failed');
+    await this.#transition(ctx, {
+      path: transitionPath(ctx.phase, ['Executing', 'Failed']),
+      reasons: [message],
+      ...(extraRow !== undefined && { extraRows: [extraRow] }),
+      status: { ...ctx.status, phase: 'Failed', execution },
+      conditions: [{ type: 'Executed', status: 'False', reason, message: clipOutput(message, 1024) }],
+      event: { type: 'Warning', reason: 'Failed', message: `${ctx.phase} -> Failed: ${message}` },
+      remediation: { action: ctx.action, result: outcome },
+    });
+    this.#ended(ctx, 'failed');
   }
 
   // ----------------------------------------------------------------------------------------- helpers
 
   /** 'go', or what the reconcile returns instead (a requeue while the run finishes; a refusal ends it). */
   async #preconditions(ctx: Context, observation: Observation): Promise<'go' | ReconcileResult | void> {
-    const refusal = policyRefusal(this.#currentGate(ctx));
+    // A person's approval (phase Approved, or an Executing record whose status says it was approved) answers
+    // a policy that asks for one; a policy that blocks still refuses.
+    const approved = ctx.phase === 'Approved' || ctx.status.approval?.decision === 'approved';
+    const refusal = policyRefusal(this.#currentGate(ctx), approved);
     const verdict = checkPreconditions({
       action: ctx.action,
       target: ctx.target,
@@ -511,10 +524,23 @@ export class ExecutionReconciler {
     return { decision: result.decision, policy: result.policy, reasons: result.reasons };
   }
 
-  /** Writes the rows, or makes the record wait (Ready=False/AuditUnavailable) and be retried with backoff. Returns how many rows were new. */
-  async #auditOrWait(ctx: Context, rows: AuditEntryInput[]): Promise<number> {
+  /**
+   * A phase change through the TransitionWriter, with the execution's owned conditions and Ready added. When
+   * the audit log cannot be written the record waits (Ready=False/AuditUnavailable) and is retried with backoff.
+   */
+  async #transition(
+    ctx: Context,
+    change: Omit<TransitionRequest, 'key' | 'record' | 'about' | 'status'> & { status: FailureRecordStatus; conditions: ConditionInput[] },
+  ): Promise<RecordObject> {
+    const { conditions, status, ...rest } = change;
     try {
-      return await this.#audit(rows);
+      return await this.#transitions.write({
+        ...rest,
+        key: ctx.key,
+        record: ctx.record,
+        about: { repository: ctx.spec.repository, ...categoryOf(ctx.record) },
+        status: { ...status, conditions: this.#conditions(ctx, status.conditions, conditions) },
+      });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       await this.#updateConditions(ctx, [], { reason: 'AuditUnavailable', message: `the audit log cannot be written, so the record waits: ${error.message}` }).catch(() => undefined);
@@ -522,20 +548,11 @@ export class ExecutionReconciler {
     }
   }
 
-  async #audit(rows: AuditEntryInput[]): Promise<number> {
-    const store = await this.#options.store();
-    return store.appendAuditBatch(rows);
-  }
-
   /** Writes conditions only (no phase change), when they say something new. */
   async #updateConditions(ctx: Context, updates: ConditionInput[], blocker?: { reason: string; message: string }): Promise<void> {
     const conditions = this.#conditions(ctx, ctx.status.conditions, updates, blocker);
     if (sameConditionText(ctx.status.conditions, conditions)) return;
     await this.#write(ctx.key, ctx.record, { ...ctx.status, conditions });
-  }
-
-  async #writeStatus(ctx: Context, next: FailureRecordStatus, updates: ConditionInput[]): Promise<RecordObject> {
-    return this.#write(ctx.key, ctx.record, { ...next, conditions: this.#conditions(ctx, next.conditions, updates) });
   }
 
   #conditions(ctx: Context, conditions: FailureRecordStatus['conditions'], updates: ConditionInput[], blocker?: { reason: string; message: string }) {
@@ -547,17 +564,11 @@ export class ExecutionReconciler {
   }
 
   async #write(key: string, record: RecordObject, status: FailureRecordStatus): Promise<RecordObject> {
-    const ref = { plural: PLURAL, namespace: record.metadata?.namespace ?? '', name: record.metadata?.name ?? '' };
-    return this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, ref, record.metadata?.resourceVersion ?? '', status));
+    return this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), record.metadata?.resourceVersion ?? '', status));
   }
 
-  #emit(ctx: Context, type: EventType, reason: string, message: string): void {
-    this.#options.events.emit(ctx.record, type, reason, message);
-  }
-
-  /** A remediation reached its end: metrics, timings, and the per-key memory is dropped. */
-  #ended(ctx: Context, outcome: RemediationOutcome, result: Result, extra: { verifiedAt?: Date } = {}): void {
-    this.#options.metrics.remediations.inc({ action: ctx.action, result: outcome });
+  /** A remediation reached its end (its metric was counted by the transition): timings, and the per-key memory is dropped. */
+  #ended(ctx: Context, result: Result, extra: { verifiedAt?: Date } = {}): void {
     this.#timings(ctx, { result, ...extra });
     this.#forget(ctx.key);
   }
@@ -585,78 +596,8 @@ export class ExecutionReconciler {
   }
 
   #get(key: string): RecordObject | undefined {
-    return cached(this.#options.records, key);
+    return cachedRecord(this.#options.records, key);
   }
-}
-
-/**
- * FailureRecords have two controllers, each with its own work queue and workers, fed by the same informer:
- * the record controller (analysis, gate, finalizer) and the execution controller (AutoApproved onwards).
- * Remediations wait on GitHub (throttled writes, one per second per process as GitHub asks), and gating must
- * not queue behind them: a burst of approved re-runs would otherwise hold every worker while new failures
- * wait to be analyzed. Each side acts only on the phases it owns, so a key is never worked on by both at
- * once except across a phase boundary, where the resourceVersion precondition on every write decides.
- *
- * A record being deleted stays with the record controller: it first lets the execution reconciler roll back
- * a re-run still in progress, then writes the deletion's audit row and removes the finalizer.
- */
-export function recordControllerReconcile(
-  records: { get(name: string, namespace?: string): RecordObject | undefined },
-  base: Reconcile,
-  execution: ExecutionReconciler,
-): Reconcile {
-  return async (key) => {
-    const record = cached(records, key);
-    if (record?.metadata?.deletionTimestamp !== undefined) {
-      await execution.finalize(key, record);
-      return base(key);
-    }
-    if (record !== undefined && execution.handles(record)) return undefined;
-    return base(key);
-  };
-}
-
-/** The execution controller's reconcile: records in its phases, not being deleted. */
-export function executionControllerReconcile(
-  records: { get(name: string, namespace?: string): RecordObject | undefined },
-  execution: ExecutionReconciler,
-): Reconcile {
-  return async (key) => {
-    const record = cached(records, key);
-    if (record === undefined || record.metadata?.deletionTimestamp !== undefined || !execution.handles(record)) return undefined;
-    return execution.reconcile(key);
-  };
-}
-
-function cached(records: { get(name: string, namespace?: string): RecordObject | undefined }, key: string): RecordObject | undefined {
-  const { namespace, name } = splitKey(key);
-  return records.get(name, namespace);
-}
-
-/** Reasons quote GitHub and the analysis, so they are clipped to what an audit row keeps. */
-function transitionRow(record: RecordObject, repository: string, step: Transition, reason: string): AuditEntryInput {
-  return transitionAuditRow(record, step, clipOutput(reason, 2048), { repository, ...categoryOf(record) });
-}
-
-/** The audit row of a GitHub call that changed something (or was refused, or whose effect was adopted). */
-function githubRow(record: RecordObject, repository: string, call: string, outcome: 'accepted' | 'adopted' | 'refused', details: Record<string, unknown>): AuditEntryInput {
-  const uid = record.metadata?.uid ?? '';
-  return {
-    idempotencyKey: `${uid}/github/${call}`,
-    actor: ACTOR,
-    actorType: 'system',
-    action: 'github-call',
-    outcome,
-    record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid },
-    repository,
-    ...categoryOf(record),
-    details: { call, ...details },
-  };
-}
-
-function categoryOf(record: RecordObject): { category?: string } {
-  const category = record.status?.analysis?.category;
-  return category === undefined ? {} : { category };
 }
 
 /** A GitHub failure in words that do not change from one attempt to the next (no request ids, no reset times), so a condition is not rewritten on every retry. */
@@ -681,21 +622,3 @@ function sameConditionText(a: FailureRecordStatus['conditions'], b: FailureRecor
   );
 }
 
-/** The executor for the configured GitHub credentials, or undefined without any (remediations then wait). */
-export function createExecutor(
-  config: Pick<OperatorConfig, 'githubApiUrl' | 'githubAuth'>,
-  log: Logger,
-): RemediationExecutor | undefined {
-  if (config.githubAuth === undefined) {
-    log.warn({}, 'no GitHub credentials: remediations are not executed (AutoApproved records wait with Executed=False GitHubNotConfigured)');
-    return undefined;
-  }
-  const client = createGitHubClient({
-    baseUrl: config.githubApiUrl,
-    auth: config.githubAuth,
-    userAgent: 'ci-remediator-operator',
-    log: { warn: (message) => log.warn({}, message), debug: (message) => log.debug({}, message) },
-  });
-  log.info({ githubApiUrl: config.githubApiUrl, auth: 'token' in config.githubAuth ? 'token' : 'app' }, 'remediations are executed on GitHub');
-  return new RemediationExecutor(client);
-}

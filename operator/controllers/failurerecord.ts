@@ -1,8 +1,8 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
 import {
   deriveReady,
   INITIAL_PHASE,
+  ownerOf,
   phaseForDecision,
   PRE_APPROVAL_CONDITIONS,
   PRE_GATE_PHASES,
@@ -13,21 +13,28 @@ import {
   type Transition,
 } from '../../src/api/lifecycle.ts';
 import { describeIssues } from '../../src/api/common.ts';
-import { gate, type GateInput, type GateResult } from '../../src/policy/gate.ts';
+import { parseDuration } from '../../src/duration.ts';
+import type { RemediationPolicy } from '../../src/api/remediation-policy.ts';
+import type { GateInput, GateResult } from '../../src/policy/gate.ts';
 import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
-import { StoreUnavailableError, type AuditEntryInput, type Store } from '../../src/store/index.ts';
+import { StoreUnavailableError } from '../../src/store/index.ts';
 import { errorMessage } from '../../src/errors.ts';
-import type { EventRecorder } from '../runtime/events.ts';
-import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields, type KubeClients } from '../runtime/kube.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { ReconcileResult } from '../runtime/controller.ts';
+import type { EventType } from '../runtime/events.ts';
+import { isNotFound, patchFinalizers, patchStatus, withoutManagedFields } from '../runtime/kube.ts';
 import { ConflictError, StalledError, TransientError } from '../runtime/reconcile-errors.ts';
-import { splitKey } from '../runtime/work-queue.ts';
-import { WriteTracker } from '../runtime/write-tracker.ts';
+import type { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
-import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
+import { awaitingCredentials, clipOutput, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { noteStandIn } from '../../src/policy/analysis-provider.ts';
+import { gateStoredAnalysis } from '../../src/policy/stored-gate.ts';
 import { analyzeRecord } from './analyze-record.ts';
+import type { AnalysisPool } from './analysis-pool.ts';
+import { repositoryOf, transitionAuditRow } from './audit-rows.ts';
 import type { PolicyIndex } from './policy-index.ts';
+import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
+import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
+import type { TransitionWriter } from './transition-writer.ts';
 
 /**
  * The FailureRecord reconciler, up to the gate: Pending -> Analyzing -> Analyzed -> AutoApproved |
@@ -37,18 +44,18 @@ import type { PolicyIndex } from './policy-index.ts';
  * Shape (Flux's): get from the cache (missing = done) -> deletion path -> ensure finalizer -> sub-steps
  * (analyze, gate) -> status written on every path, with Ready derived from the owned conditions.
  *
- * No transition without its audit row: the rows of every step a reconcile takes are written (in one
- * transaction, idempotent by `${uid}/${phase}`) before the status that shows the new phase. A retry after a
- * failed status write writes the same keys again, which stores nothing new. When the database is down the
- * record stays where it was, Ready=False/AuditUnavailable says why, and the key is retried with backoff.
- * Several steps in one reconcile (Pending to gated) cost one audit transaction and one status write.
+ * The analysis runs on the analysis pool (analysis-pool.ts), not on this queue's workers: the first reconcile
+ * of a new record queues it and returns, and the pool puts the key back when the result is ready.
+ *
+ * No transition without its audit row: every phase change goes through the TransitionWriter (rows, then
+ * status, Event, metrics, notifier). When the database is down the record stays where it was,
+ * Ready=False/AuditUnavailable says why, and the key is retried with backoff. Several steps in one reconcile
+ * (Pending to gated) cost one audit transaction and one status write.
  */
 
 export const FINALIZER = FAILURE_RECORD_FINALIZER;
-export const ACTOR = 'ci-remediator-operator';
-export const PLURAL = 'failurerecords';
-
-export type RecordObject = KubernetesObject & { spec?: unknown; status?: FailureRecordStatus };
+export { ACTOR } from './audit-rows.ts';
+export { PLURAL, type RecordObject } from './record-object.ts';
 
 /**
  * The cache's copy of a record. Excerpts (up to 16 KiB per failed job) and what was derived from them (key
@@ -70,73 +77,78 @@ export function slimRecordForCache(object: RecordObject): RecordObject {
   return { ...slim, spec: { ...spec, failedJobs }, status: { ...slim.status, analysis: kept as AnalysisStatus } };
 }
 
-export interface FailureRecordReconcilerOptions {
-  records: { get(name: string, namespace?: string): RecordObject | undefined };
+/** The analyzer the pool runs: `analyzeRecord` unless a test or the benchmark slows it down (see runtime-manager.ts). */
+export type AnalyzeFn = (key: string, spec: FailureRecordSpec, now: Date, history?: Parameters<typeof analyzeRecord>[2]) => Promise<AnalysisStatus>;
+
+export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   policies: PolicyIndex;
-  clients: KubeClients;
-  store: () => Promise<Store>;
-  events: EventRecorder;
-  /** False once the lease may no longer be ours: then nothing is written. */
-  canWrite: () => boolean;
-  log: Logger;
-  now?: () => Date;
+  analysis: AnalysisPool;
+  analyze?: AnalyzeFn;
   /** False when the operator has no GitHub credentials: AutoApproved records then say at once that they wait. */
   githubConfigured?: boolean;
 }
 
-/** Phases this reconciler acts on; later ones belong to the approval and execution controllers. */
-const HANDLED: ReadonlySet<FailurePhase> = new Set([...PRE_GATE_PHASES, ...REGATEABLE_PHASES]);
 const MAX_REASONS = 32;
+/** The policy's approval.timeout when a policy somehow has none (the schema defaults it to this). */
+const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 export class FailureRecordReconciler {
   readonly #options: FailureRecordReconcilerOptions;
   readonly #now: () => Date;
   /** Our writes and the resourceVersion of the last one per key: a reconcile on a cache behind it is skipped. */
   readonly #writes: WriteTracker;
+  readonly #transitions: TransitionWriter;
+  readonly #analyze: AnalyzeFn;
 
   constructor(options: FailureRecordReconcilerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#writes = new WriteTracker(options.canWrite);
+    ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
+    this.#analyze = options.analyze ?? ((_key, spec, now, history) => analyzeRecord(spec, now, history));
   }
 
-  reconcile = async (key: string): Promise<void> => {
-    const { namespace, name } = splitKey(key);
-    let record = this.#options.records.get(name, namespace);
+  reconcile = async (key: string): Promise<ReconcileResult | void> => {
+    let record = cachedRecord(this.#options.records, key);
     if (record === undefined) {
       this.#writes.forget(key);
+      this.#options.analysis.forget(key);
       return;
     }
     if (this.#writes.cacheIsBehind(key, record)) return;
     if (!this.#options.canWrite()) return;
 
     if (record.metadata?.deletionTimestamp !== undefined) {
+      this.#options.analysis.forget(key);
       await this.#finalize(key, record);
       return;
     }
     const finalizers = record.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) {
-      record = await this.#writes.write(key, () => patchFinalizers<RecordObject>(this.#options.clients, ref(record!), rv(record!), [...finalizers, FINALIZER]));
+      record = await this.#writes.write(key, () => patchFinalizers<RecordObject>(this.#options.clients, recordRef(record!), rv(record!), [...finalizers, FINALIZER]));
     }
-    await this.#reconcileStatus(key, record);
+    return this.#reconcileStatus(key, record);
   };
 
-  async #reconcileStatus(key: string, record: RecordObject): Promise<void> {
+  async #reconcileStatus(key: string, record: RecordObject): Promise<ReconcileResult | void> {
     const now = this.#now();
     const original: FailureRecordStatus = record.status ?? {};
     const from: FailurePhase = original.phase ?? INITIAL_PHASE;
-    // AutoApproved and Blocked are final for this controller; later phases belong to others.
-    if (!HANDLED.has(from)) return;
+    // The phase-owner table: later phases belong to the approval and execution owners (which hand an
+    // AwaitingApproval record back here for re-gating).
+    const owner = ownerOf(from);
+    if (owner !== 'record' && !REGATEABLE_PHASES.has(from)) return;
     const generation = record.metadata?.generation;
     const namespace = record.metadata?.namespace ?? '';
     const at = { observedGeneration: generation ?? 0 };
 
     let next: FailureRecordStatus = { ...original };
     let path: Transition[] = [];
+    let reasons: string[] = [];
+    let event: { type: EventType; reason: string; message: string } | undefined;
     let blocker: { reason: string; message: string } | undefined;
     let failure: unknown;
     let regated: { from: string; to: string } | undefined;
     let spec: FailureRecordSpec | undefined;
+    let analyzedNow = false;
     let owned: readonly string[] = PRE_APPROVAL_CONDITIONS;
 
     try {
@@ -151,22 +163,19 @@ export class FailureRecordReconciler {
       const steps: FailurePhase[] = [];
       let analysis: AnalysisStatus | undefined = original.analysis;
       if (PRE_GATE_PHASES.has(from) || analysis === undefined) {
-        try {
-          analysis = await analyzeRecord(spec, now);
-        } catch (error) {
-          const message = `analysis failed: ${errorMessage(error)}`;
+        const parsedSpec = spec;
+        const outcome = this.#options.analysis.take(key, `${record.metadata?.uid ?? ''}/${generation ?? 0}`, () => this.#analyzeWithHistory(key, parsedSpec, now));
+        // The pool puts the key back on this queue when the analysis ends.
+        if (outcome === 'pending') return;
+        if (!outcome.ok) {
+          // A history that cannot be read waits like an audit that cannot be written (the store must answer anyway).
+          if (outcome.error instanceof StoreUnavailableError) throw outcome.error;
+          const message = `analysis failed: ${errorMessage(outcome.error)}`;
           next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
-          throw new TransientError(message, { cause: error });
+          throw new TransientError(message, { cause: outcome.error });
         }
-        // What is on record for this failure (did re-running fix it before?), read only when it could change
-        // the category, and analysed again only when it does. The store must answer before anything moves anyway
-        // (the audit rows need it), so a record whose history cannot be read waits with AuditUnavailable like
-        // one whose audit cannot be written.
-        if (historyMayReclassify(analysis.category)) {
-          const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
-          if (history !== null && historyReclassifies(analysis.category, history)) analysis = await analyzeRecord(spec, now, history);
-        }
-        analysis = noteStandIn(analysis, this.#options.policies.resolve(namespace, spec.repository).policy);
+        analysis = noteStandIn(outcome.analysis, this.#options.policies.resolve(namespace, spec.repository).policy);
+        analyzedNow = true;
         next.analysis = analysis;
         steps.push('Analyzing', 'Analyzed');
         next.conditions = setCondition(
@@ -180,7 +189,7 @@ export class FailureRecordReconciler {
       const result = gateRecord(spec, analysis, policy);
       const gateStatus: GateStatus = {
         decision: result.decision,
-        reasons: result.reasons.slice(0, MAX_REASONS).map((reason) => (reason.length > 1024 ? `${reason.slice(0, 1021)}...` : reason)),
+        reasons: result.reasons.slice(0, MAX_REASONS).map((reason) => clipOutput(reason, 1024)),
         policyName: result.policy,
         policyGeneration: policy.metadata.generation ?? 0,
         threshold: result.threshold,
@@ -209,6 +218,12 @@ export class FailureRecordReconciler {
         },
         now,
       );
+      // Entering AwaitingApproval starts the approval clock (the approval owner expires it); a record that
+      // predates the clock gets one now.
+      if (target === 'AwaitingApproval' && (from !== 'AwaitingApproval' || original.approval?.expiresAt === undefined)) {
+        const expiresAt = new Date(now.getTime() + approvalTimeoutMs(policy));
+        next.approval = { ...original.approval, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+      }
 
       // Landing on AutoApproved with nothing to execute it: say so in this write rather than in a second one.
       const waits = target === 'AutoApproved' ? awaitingCredentials(analysis.proposedRemediation.action, this.#options.githubConfigured ?? true) : undefined;
@@ -219,42 +234,83 @@ export class FailureRecordReconciler {
 
       path = transitionPath(from, steps);
       if (path.length > 0) {
-        // The audit rows first: a status showing a phase whose row is missing must never exist.
-        const store = await this.#options.store();
-        const inserted = await store.appendAuditBatch(path.map((step) => auditRow(record, spec!, analysis!, gateStatus, step)));
-        // Counted once per record: a retried reconcile finds its rows already there and inserts none.
-        if (inserted > 0 && steps.includes('Analyzed')) this.#recordSeen(key, spec, analysis);
+        reasons = path.map((step) => auditReason(analysis!, gateStatus, step));
         next.phase = path[path.length - 1]!.to;
+        event = transitionEvent(path, next, analyzedNow, regated);
       }
     } catch (error) {
       failure = error;
-      if (error instanceof StoreUnavailableError) {
-        // Stay where we are: no new phase, analysis or gate without the audit rows that record them.
-        next = { ...original };
-        path = [];
-        regated = undefined;
-        blocker = { reason: Reason.AuditUnavailable, message: `the audit log cannot be written, so the record waits: ${error.message}` };
-      }
     }
 
-    next.conditions = setCondition(next.conditions, deriveReady(next.conditions, owned, generation, blocker), now);
-    if (generation !== undefined) next.observedGeneration = generation;
+    const finish = (status: FailureRecordStatus, reasonIfBlocked?: { reason: string; message: string }): FailureRecordStatus => {
+      const done = { ...status, conditions: setCondition(status.conditions, deriveReady(status.conditions, owned, generation, reasonIfBlocked), now) };
+      if (generation !== undefined) done.observedGeneration = generation;
+      return done;
+    };
 
-    if (!equalJson(original, next)) {
-      const timings = path.length > 0 && spec !== undefined ? this.#recordTimings(key, spec, next, now) : Promise.resolve();
+    if (failure === undefined && path.length > 0 && spec !== undefined && event !== undefined) {
+      const status = finish(next);
+      const analysis = status.analysis!;
+      const parsedSpec = spec;
+      const timings = this.#recordTimings(key, parsedSpec, status, now);
       try {
-        await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, ref(record), rv(record), next));
+        const written = await this.#transitions.write({
+          key,
+          record,
+          path,
+          reasons,
+          about: { repository: parsedSpec.repository, category: analysis.category },
+          status,
+          event,
+          // Counted once per record: a retried reconcile finds its rows already there and inserts none.
+          onAudited: (inserted) => {
+            if (inserted > 0 && analyzedNow) this.#recordSeen(key, parsedSpec, analysis);
+          },
+        });
+        return requeueForApproval(written.status, now);
       } catch (error) {
-        // The original failure says more than the status write that followed it.
-        throw failure ?? error;
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        failure = error;
       } finally {
         await timings;
       }
-      this.#emitEvents(record, path, next, regated);
+    }
+
+    if (failure instanceof StoreUnavailableError) {
+      // Stay where we are: no new phase, analysis or gate without the audit rows that record them.
+      next = { ...original };
+      regated = undefined;
+      blocker = { reason: Reason.AuditUnavailable, message: `the audit log cannot be written, so the record waits: ${failure.message}` };
+    }
+    next = finish(next, blocker);
+
+    if (!equalJson(original, next)) {
+      try {
+        await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), rv(record), next));
+      } catch (error) {
+        // The original failure says more than the status write that followed it.
+        throw failure ?? error;
+      }
+      // A re-gate that kept the phase is no transition, but still worth an Event.
+      if (regated !== undefined) {
+        this.#options.events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`);
+      }
     }
 
     if (failure instanceof StoreUnavailableError) throw new TransientError(failure.message, { cause: failure });
     if (failure !== undefined) throw failure;
+    return requeueForApproval(next, now);
+  }
+
+  async #analyzeWithHistory(key: string, spec: FailureRecordSpec, now: Date): Promise<AnalysisStatus> {
+    let analysis = await this.#analyze(key, spec, now);
+    // What is on record for this failure (did re-running fix it before?), read only when it could change
+    // the category, and analysed again only when it does.
+    if (historyMayReclassify(analysis.category)) {
+      const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
+      if (history !== null && historyReclassifies(analysis.category, history)) analysis = await this.#analyze(key, spec, now, history);
+    }
+    return analysis;
   }
 
   async #finalize(key: string, record: RecordObject): Promise<void> {
@@ -275,7 +331,7 @@ export class FailureRecordReconciler {
     }
     try {
       await this.#writes.write(key, () =>
-        patchFinalizers<RecordObject>(this.#options.clients, ref(record), rv(record), finalizers.filter((f) => f !== FINALIZER)),
+        patchFinalizers<RecordObject>(this.#options.clients, recordRef(record), rv(record), finalizers.filter((f) => f !== FINALIZER)),
       );
     } catch (error) {
       if (error instanceof ConflictError || !isNotFound(error)) throw error;
@@ -312,86 +368,45 @@ export class FailureRecordReconciler {
       this.#options.log.warn({ key, err: errorMessage(error) }, 'timings not recorded');
     }
   }
+}
 
-  /**
-   * One Event per reconcile, for the phase it ended in, rather than one per step: a new record usually goes
-   * from Pending to its gated phase in one reconcile, and an Event is a write to kube-apiserver, the
-   * bottleneck when records arrive in bursts. The message carries what the skipped steps would have said
-   * (the analysis), so `kubectl describe` still tells the whole story.
-   */
-  #emitEvents(record: RecordObject, path: readonly Transition[], status: FailureRecordStatus, regated: { from: string; to: string } | undefined): void {
-    const { events } = this.#options;
-    const last = path[path.length - 1];
-    const analysis = status.analysis;
-    const analyzed = path.some((step) => step.to === 'Analyzed') && analysis !== undefined;
-    const found = analyzed ? `${analysis.category}, risk ${analysis.riskScore}: ${analysis.summary}` : undefined;
-    if (last !== undefined && last.to !== 'Analyzing') {
-      if (last.to === 'Analyzed') {
-        events.emit(record, 'Normal', Reason.Analyzed, found ?? 'analyzed');
-      } else {
-        const gateStatus = status.gate;
-        const decided = gateStatus ? `${path[0]!.from} -> ${last.to} under policy '${gateStatus.policyName}': ${gateStatus.reasons[0] ?? ''}` : last.to;
-        events.emit(record, last.to === 'Blocked' ? 'Warning' : 'Normal', last.to, found === undefined ? decided : `${decided} (analysis: ${found})`);
-      }
-    }
-    if (regated !== undefined) {
-      events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${status.gate?.decision ?? ''}`);
-    }
-  }
+/** How long an approval request waits under `policy` (its approval.timeout, 24h by default). */
+export function approvalTimeoutMs(policy: RemediationPolicy): number {
+  return parseDuration(policy.spec.approval?.timeout ?? '24h') ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+}
+
+/** A record waiting for approval comes back when its request expires (the approval owner ends it then). */
+function requeueForApproval(status: FailureRecordStatus | undefined, now: Date): ReconcileResult | void {
+  if (status?.phase !== 'AwaitingApproval') return;
+  const expiresAt = Date.parse(status.approval?.expiresAt ?? '');
+  if (Number.isNaN(expiresAt)) return;
+  return { requeueAfterMs: Math.max(0, expiresAt - now.getTime()) };
+}
+
+/**
+ * One Event per reconcile, for the phase it ended in, rather than one per step. The message carries what the
+ * skipped steps would have said (the analysis, a re-gate), so `kubectl describe` still tells the whole story.
+ */
+function transitionEvent(path: readonly Transition[], status: FailureRecordStatus, analyzed: boolean, regated: { from: string; to: string } | undefined): { type: EventType; reason: string; message: string } {
+  const last = path[path.length - 1]!;
+  const analysis = status.analysis;
+  const found = analyzed && analysis !== undefined ? `${analysis.category}, risk ${analysis.riskScore}: ${analysis.summary}` : undefined;
+  if (last.to === 'Analyzed' || last.to === 'Analyzing') return { type: 'Normal', reason: Reason.Analyzed, message: found ?? 'analyzed' };
+  const gateStatus = status.gate;
+  const decided = gateStatus ? `${path[0]!.from} -> ${last.to} under policy '${gateStatus.policyName}': ${gateStatus.reasons[0] ?? ''}` : last.to;
+  const why = regated === undefined ? '' : ` (re-gated after a policy change, ${regated.from} -> ${regated.to})`;
+  return { type: last.to === 'Blocked' ? 'Warning' : 'Normal', reason: last.to, message: `${decided}${why}${found === undefined ? '' : ` (analysis: ${found})`}` };
 }
 
 /** The gate's decision on a record's analysis under `policy` (the execution reconciler re-checks it before acting). */
 export function gateRecord(spec: FailureRecordSpec, analysis: AnalysisStatus, policy: GateInput['policy']): GateResult {
-  return gate({
-    analysis: {
-      category: analysis.category,
-      riskScore: analysis.riskScore,
-      components: analysis.components,
-      proposedRemediation: { action: analysis.proposedRemediation.action, rationale: analysis.proposedRemediation.rationale },
-      injectionSuspected: analysis.injectionSuspected,
-    },
-    // Only the rules analyzer runs in the operator, so its score is the floor.
-    rulesFloor: analysis.riskScore,
-    repository: spec.repository,
-    ...(spec.changedFiles !== undefined && { changedFiles: spec.changedFiles }),
-    policy,
-  });
+  return gateStoredAnalysis({ analysis, repository: spec.repository, ...(spec.changedFiles !== undefined && { changedFiles: spec.changedFiles }), policy });
 }
 
-function auditRow(record: RecordObject, spec: FailureRecordSpec, analysis: AnalysisStatus, gateStatus: GateStatus, step: Transition): AuditEntryInput {
-  let reason: string;
-  if (step.to === 'Analyzing') reason = 'analysis started';
-  else if (step.to === 'Analyzed') reason = `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`;
-  else reason = `${gateStatus.decision} under policy '${gateStatus.policyName}' (generation ${gateStatus.policyGeneration}): ${gateStatus.reasons[0] ?? ''}`;
-  return transitionAuditRow(record, step, reason, { repository: spec.repository, category: analysis.category });
-}
-
-/**
- * The audit row of one transition of `record`, by either of its reconcilers (and on deletion). Its key,
- * `${uid}/${to}`, makes it idempotent: a retried reconcile writes each transition once.
- */
-export function transitionAuditRow(
-  record: RecordObject,
-  step: { from: string; to: string },
-  reason: string,
-  about: Pick<AuditEntryInput, 'repository' | 'category'>,
-): AuditEntryInput {
-  const uid = record.metadata?.uid ?? '';
-  return {
-    idempotencyKey: `${uid}/${step.to}`,
-    actor: ACTOR,
-    actorType: 'system',
-    action: 'transition',
-    outcome: step.to,
-    record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid },
-    ...about,
-    details: { from: step.from, to: step.to, reason },
-  };
-}
-
-function repositoryOf(record: RecordObject): { repository?: string } {
-  const repository = (record.spec as { repository?: unknown } | undefined)?.repository;
-  return typeof repository === 'string' ? { repository } : {};
+function auditReason(analysis: AnalysisStatus, gateStatus: GateStatus, step: Transition): string {
+  if (step.to === 'Analyzing') return 'analysis started';
+  if (step.to === 'Analyzed') return `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`;
+  return `${gateStatus.decision} under policy '${gateStatus.policyName}' (generation ${gateStatus.policyGeneration}): ${gateStatus.reasons[0] ?? ''}`;
 }
 
 function sameGate(a: GateStatus, b: GateStatus): boolean {
@@ -404,10 +419,6 @@ function sameGate(a: GateStatus, b: GateStatus): boolean {
     a.reasons.length === b.reasons.length &&
     a.reasons.every((reason, i) => reason === b.reasons[i])
   );
-}
-
-function ref(record: RecordObject) {
-  return { plural: PLURAL, namespace: record.metadata?.namespace ?? '', name: record.metadata?.name ?? '' };
 }
 
 function rv(record: RecordObject): string {

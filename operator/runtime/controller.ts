@@ -1,4 +1,4 @@
-import type { OperatorMetrics } from '../http/metrics.ts';
+import type { OperatorMetrics } from './metrics.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Logger } from './logger.ts';
 import { classify, WaitingError, type ReconcileOutcome } from './reconcile-errors.ts';

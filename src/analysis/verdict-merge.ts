@@ -6,7 +6,7 @@ import type { ModelVerdict } from './model/model-verdict.ts';
 import { EFFORTS, REMEDIATION_ACTIONS, type Effort, type RemediationAction } from './taxonomy.ts';
 
 /**
- * The rules under which a model's answer joins the rules analyzer's verdict (docs/adr/0002-model-verdict-merge.md).
+ * The rules under which a model's answer joins the rules analyzer's verdict (docs/adr/0004-model-verdict-merge.md).
  * Pure and synchronous: the model text it receives has already been redacted again by the caller.
  *
  *   1. risk = max(rules floor, model), so a model can raise risk, never lower it;

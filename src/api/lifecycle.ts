@@ -80,6 +80,50 @@ export function phaseForDecision(decision: GateStatus['decision']): GatePhase {
   return 'AwaitingApproval';
 }
 
+/**
+ * Which part of the operator acts on a record in each phase: the one table both FailureRecord controllers
+ * route by (ADR 0005: two work queues per record).
+ *  - `record`: analysis and the gate (the record queue);
+ *  - `approval`: a record waiting for a person; its owner expires it at status.approval.expiresAt and
+ *    re-gates it on a policy change (the record queue: it never waits on GitHub);
+ *  - `execution`: the remediation and its verification (the execution queue);
+ *  - `none`: terminal, nothing left to do (deletion is the record queue's in every phase).
+ */
+export type PhaseOwner = 'record' | 'approval' | 'execution' | 'none';
+
+export const PHASE_OWNERS: Readonly<Record<FailurePhase, PhaseOwner>> = Object.freeze({
+  Pending: 'record',
+  Analyzing: 'record',
+  Analyzed: 'record',
+  AwaitingApproval: 'approval',
+  // A person's approval starts the remediation exactly as the gate's does.
+  AutoApproved: 'execution',
+  Approved: 'execution',
+  Executing: 'execution',
+  Verifying: 'execution',
+  Failed: 'none',
+  RolledBack: 'none',
+  Rejected: 'none',
+  Expired: 'none',
+  Blocked: 'none',
+  Succeeded: 'none',
+});
+
+/** The owner of a record's phase (a record without a status is Pending). */
+export function ownerOf(phase: FailurePhase | undefined): PhaseOwner {
+  return PHASE_OWNERS[phase ?? INITIAL_PHASE];
+}
+
+/** Which of the two work queues serves an owner: everything but execution shares the record queue. */
+export function queueOf(owner: PhaseOwner): 'record' | 'execution' {
+  return owner === 'execution' ? 'execution' : 'record';
+}
+
+/** Phases an owner acts on, from the table. */
+export function phasesOwnedBy(...owners: PhaseOwner[]): ReadonlySet<FailurePhase> {
+  return new Set((Object.keys(PHASE_OWNERS) as FailurePhase[]).filter((phase) => owners.includes(PHASE_OWNERS[phase])));
+}
+
 /** Phases a policy change re-gates: analyzed and not yet acted upon or decided by a person. */
 export const REGATEABLE_PHASES: ReadonlySet<FailurePhase> = new Set(['Analyzed', 'AwaitingApproval']);
 
@@ -98,6 +142,7 @@ export const Reason = Object.freeze({
   NotGated: 'NotGated',
   AuditUnavailable: 'AuditUnavailable',
   Regated: 'Regated',
+  Expired: 'Expired',
   Progressing: 'Progressing',
   Valid: 'Valid',
   InvalidSpec: 'InvalidSpec',

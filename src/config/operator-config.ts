@@ -36,6 +36,8 @@ const SOURCES = {
   httpPort: { flag: '--http-port', env: undefined },
   resyncPeriodMs: { flag: '--resync-period', env: undefined },
   maxConcurrentReconciles: { flag: '--max-concurrent-reconciles', env: undefined },
+  maxConcurrentAnalyses: { flag: '--max-concurrent-analyses', env: 'CI_REMEDIATOR_MAX_CONCURRENT_ANALYSES' },
+  analysisTimeoutMs: { flag: '--analysis-timeout', env: 'CI_REMEDIATOR_ANALYSIS_TIMEOUT' },
   logLevel: { flag: '--log-level', env: 'CI_REMEDIATOR_LOG_LEVEL' },
   ingestSecretFile: { flag: '--ingest-secret-file', env: undefined },
   ingestNamespace: { flag: '--ingest-namespace', env: 'CI_REMEDIATOR_INGEST_NAMESPACE' },
@@ -109,6 +111,8 @@ const RawConfig = z.object({
   httpPort: Integer(0, 65535).default(8080),
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
   maxConcurrentReconciles: Integer(1, 256).default(8),
+  maxConcurrentAnalyses: Integer(1, 256).default(4),
+  analysisTimeoutMs: DurationMs('1s', '30m').default(120_000),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ingestSecretFile: z.string().trim().min(1).optional(),
   ingestNamespace: NamespaceName.optional(),
@@ -170,8 +174,12 @@ Options:
                                     127.0.0.1 elsewhere: KUBERNETES_SERVICE_HOST tells them apart)
   --http-port N                     health and metrics port; 0 picks a free one (default 8080)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
-  --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for analysis and gating and,
+  --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for gating and approvals and,
                                     separately, for execution (default 8)
+  --max-concurrent-analyses N       [CI_REMEDIATOR_MAX_CONCURRENT_ANALYSES] analyses in parallel, on a pool
+                                    of their own so a slow analyzer holds up no gating (default 4)
+  --analysis-timeout D              [CI_REMEDIATOR_ANALYSIS_TIMEOUT] deadline of one record's analysis; past
+                                    it the record says AnalysisFailed and is retried with backoff (default 2m)
   --log-level L                     [CI_REMEDIATOR_LOG_LEVEL] ${LOG_LEVELS.join(', ')} (default info)
   --ingest-secret-file PATH         file holding the HMAC secret of POST /api/v1/failures (the action's
                                     endpoint mode); or the secret itself in [${INGEST_SECRET_ENV}].
@@ -235,6 +243,8 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'http-port': { type: 'string' },
         'resync-period': { type: 'string' },
         'max-concurrent-reconciles': { type: 'string' },
+        'max-concurrent-analyses': { type: 'string' },
+        'analysis-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         'ingest-secret-file': { type: 'string' },
         'ingest-namespace': { type: 'string' },

@@ -1,5 +1,6 @@
 import type { RemediationAction } from '../analysis/taxonomy.ts';
 import type { ExecutionStatus, FailurePhase } from '../api/failure-record.ts';
+import { phasesOwnedBy } from '../api/lifecycle.ts';
 import { CATALOG } from './catalog.ts';
 import { clip } from '../text.ts';
 
@@ -13,8 +14,8 @@ import { clip } from '../text.ts';
  *   Verifying --(aborted while the run is going: cancelled)--> Failed -> RolledBack
  */
 
-/** Phases the execution reconciler owns. */
-export const EXECUTION_PHASES: ReadonlySet<FailurePhase> = new Set(['AutoApproved', 'Executing', 'Verifying']);
+/** Phases the execution reconciler owns: the `execution` rows of the phase-owner table. */
+export const EXECUTION_PHASES: ReadonlySet<FailurePhase> = phasesOwnedBy('execution');
 
 /** The owned conditions once a record executes, in order; Ready is derived from them. */
 export const EXECUTION_CONDITIONS = ['Analyzed', 'Gated', 'Executed', 'Verified'] as const;
@@ -80,7 +81,7 @@ export function awaitingCredentials(action: RemediationAction, githubConfigured:
 
 export function nextStep({ phase, action, execution, githubConfigured }: StepInput): ExecutionStep {
   const entry = CATALOG[action];
-  // Approved is not in EXECUTION_PHASES yet: it joins them when Slack approvals exist, and then starts the same way.
+  // A person's approval (Slack) starts the remediation exactly as the gate's auto-approval does.
   if (phase === 'AutoApproved' || phase === 'Approved') {
     if (!entry.mutates) return { step: 'notify' };
     return githubConfigured ? { step: 'start' } : { step: 'await-credentials' };
@@ -119,9 +120,13 @@ export function abortReason({ annotations, gate }: AbortInput): string | undefin
   return undefined;
 }
 
-/** The refusal a precondition check carries when the policy, as it is now, no longer allows running unattended. */
-export function policyRefusal(gate: { decision: 'auto' | 'approval' | 'blocked'; policy: string; reasons: readonly string[] }): string | undefined {
-  if (gate.decision === 'auto') return undefined;
+/**
+ * The refusal a precondition check carries when the policy, as it is now, no longer allows the remediation:
+ * for an auto-approved record anything but `auto`; for one a person approved (`approved`), only `blocked`
+ * (the approval is what the policy asked for).
+ */
+export function policyRefusal(gate: { decision: 'auto' | 'approval' | 'blocked'; policy: string; reasons: readonly string[] }, approved = false): string | undefined {
+  if (gate.decision === 'auto' || (approved && gate.decision === 'approval')) return undefined;
   const what = gate.decision === 'blocked' ? 'blocks it' : 'requires an approval for it';
   return `policy '${gate.policy}' no longer lets this remediation run automatically (it now ${what}): ${gate.reasons[0] ?? gate.decision}`;
 }

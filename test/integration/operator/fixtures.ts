@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { FAILURE_RECORD_FINALIZER } from '../../../src/api/failure-record.ts';
 import { createObject, eventually, getObject, listObjects, POLICIES, RECORDS, type CustomObject, type Kube } from '../../support/kube.ts';
+import type { FakeRun } from '../../support/github-server.ts';
 
 /**
  * What the operator tests create (FailureRecords as the action reports them, RemediationPolicies as a platform
@@ -208,4 +209,16 @@ export function phasesByUid(rows: readonly AuditRow[]): Map<string, string[]> {
     byUid.set(uid, [...(byUid.get(uid) ?? []), phase]);
   }
   return byUid;
+}
+
+/** A FailureRecord reporting the latest attempt of a run on the local GitHub server, as the action would create it. */
+export async function reportRun(k: Kube, namespace: string, run: FakeRun): Promise<CustomObject> {
+  const body = failureRecord({ repository: run.repo.fullName });
+  const spec = body.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown> };
+  spec.workflow.runId = run.id;
+  spec.workflow.runAttempt = run.latest.number;
+  spec.workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/${run.latest.number}`;
+  spec.commit.sha = run.headSha;
+  spec.commit.branch = run.headBranch;
+  return createObject(k, RECORDS, namespace, body);
 }

@@ -7,11 +7,12 @@ import { RemediationExecutor } from '../../../src/remediation/executor.ts';
 import type { RecordObject } from '../../../operator/controllers/failurerecord.ts';
 import { ExecutionReconciler } from '../../../operator/controllers/execution.ts';
 import { PolicyIndex } from '../../../operator/controllers/policy-index.ts';
-import { createMetrics } from '../../../operator/http/metrics.ts';
+import { createMetrics } from '../../../operator/runtime/metrics.ts';
 import { EventRecorder } from '../../../operator/runtime/events.ts';
 import { makeClients } from '../../../operator/runtime/kube.ts';
 import { createLogger } from '../../../operator/runtime/logger.ts';
 import { TransientError } from '../../../operator/runtime/reconcile-errors.ts';
+import { NOOP_NOTIFIER } from '../../../src/notify/notifier.ts';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
 
 // Deleting a record whose re-run is in progress cancels that run (the rollback), but only from the leader:
@@ -45,6 +46,7 @@ function reconciler(canWrite: () => boolean): ExecutionReconciler {
     store: () => Promise.reject(new Error('the store is not reached in this test')),
     events: new EventRecorder({ clients, component: 'test', instance: 'test', log, canWrite }),
     metrics: createMetrics(),
+    notifier: NOOP_NOTIFIER,
     canWrite,
     log,
     executor: new RemediationExecutor(createGitHubClient({ baseUrl: github.url, auth: { token: 'ghs_finalize' }, maxRetries: 0 })),

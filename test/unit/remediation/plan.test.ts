@@ -59,6 +59,11 @@ describe('policyRefusal', () => {
       "policy 'p' no longer lets this remediation run automatically (it now requires an approval for it): repository is protected",
     );
   });
+
+  it('lets an approved record run under a policy that asks for approval, but not under one that blocks', () => {
+    expect(policyRefusal({ decision: 'approval', policy: 'p', reasons: ['repository is protected'] }, true)).toBeUndefined();
+    expect(policyRefusal({ decision: 'blocked', policy: 'p', reasons: ['suspended'] }, true)).toContain('(it now blocks it): suspended');
+  });
 });
 
 describe('catalog', () => {

@@ -12,6 +12,11 @@ export interface OperatorMetrics {
   reconcileDuration: Histogram<'controller'>;
   /** Remediations that reached an end, by catalog action and result (succeeded, failed, inconclusive, refused, rolled_back). */
   remediations: Counter<'action' | 'result'>;
+  /** FailureRecord phase changes written (audit row and status), by phase reached: one per step of the lifecycle. */
+  transitions: Counter<'to'>;
+  /** Analyses that ended, by result (ok, failed, timeout), and how long they took. */
+  analyses: Counter<'result'>;
+  analysisDuration: Histogram;
   /** Sources sampled at scrape time. */
   setQueueDepth(source: () => Record<string, number>): void;
   setRecordPhases(source: () => Record<string, number>): void;
@@ -50,6 +55,24 @@ export function createMetrics(): OperatorMetrics {
     labelNames: ['action', 'result'] as const,
     registers: [registry],
   });
+  const transitions = new Counter({
+    name: 'ci_remediator_transitions_total',
+    help: 'FailureRecord phase changes written (audit row, then status), by the phase reached.',
+    labelNames: ['to'] as const,
+    registers: [registry],
+  });
+  const analyses = new Counter({
+    name: 'ci_remediator_analyses_total',
+    help: 'Analyses run on the analysis pool, by result (ok, failed, timeout).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const analysisDuration = new Histogram({
+    name: 'ci_remediator_analysis_duration_seconds',
+    help: 'Time one analysis took on the analysis pool (to its deadline at most).',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
   new Gauge({
     name: 'ci_remediator_workqueue_depth',
     help: 'Keys waiting in the work queue.',
@@ -85,6 +108,9 @@ export function createMetrics(): OperatorMetrics {
     reconcileErrors,
     reconcileDuration,
     remediations,
+    transitions,
+    analyses,
+    analysisDuration,
     setQueueDepth: (source) => {
       queueDepth = source;
     },
