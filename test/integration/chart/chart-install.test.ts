@@ -1,0 +1,309 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Container, type V1Deployment, type V1EnvVar } from '@kubernetes/client-node';
+import { signedHeaders } from '../../../src/ingest/signature.ts';
+import { REPO_ROOT, startPrivateControlPlane, type PrivateControlPlane } from '../../support/cluster-setup.ts';
+import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { eventually, getObject, isNotFound, kube, readLease, RECORDS, statusCode, type Kube } from '../../support/kube.ts';
+import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
+import { failureRecord, phaseOf } from '../operator/fixtures.ts';
+
+// The chart as a platform team uses it, on a real kube-apiserver: `helm install`, then the operator running
+// with exactly what the Deployment would give its pod (its arguments, its environment with the Secret values
+// resolved from the cluster, its credential files) and a token of the chart's ServiceAccount (TokenRequest),
+// so every call it makes is judged by the chart's own RBAC. The control plane runs no kubelet, so the pod
+// itself never starts; the operator runs beside it as the pod would. Then `helm upgrade` with changed values
+// and `helm uninstall`, which keeps the CRDs and so the records.
+
+const execFileAsync = promisify(execFile);
+const RELEASE = 'ci-remediator';
+const NAMESPACE = 'ci-remediator';
+const TEAM = 'team-payments';
+const FULLNAME = 'ci-remediator';
+const TOKEN = 'ghs_chart_install_token_0123456789';
+const INGEST_SECRET = 'chart-ingest-secret-0123456789abcdef';
+const POD_NAME = `${FULLNAME}-7d9f8b6c5-x2x4q`;
+
+let cluster: PrivateControlPlane;
+let admin: Kube;
+let database: TestDatabase;
+let github: GitHubServer;
+let helm: string;
+let operator: OperatorProcess;
+let scratch: string;
+
+async function helmRun(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(helm, [...args, '--kubeconfig', cluster.kubeconfig], { cwd: REPO_ROOT, maxBuffer: 32 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string };
+    throw new Error(`helm ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? String(error)}`, { cause: error });
+  }
+}
+
+function installArgs(): string[] {
+  return [
+    '--namespace', NAMESPACE,
+    '--set', `database.url=${database.url}`,
+    '--set', `github.apiUrl=${github.url}`,
+    '--set', 'github.auth=token',
+    '--set', `github.token=${TOKEN}`,
+    '--set', 'ingest.enabled=true',
+    '--set', `ingest.secret=${INGEST_SECRET}`,
+    '--set', 'defaultPolicy.enabled=true',
+    // Short verification polls, so the re-run is judged within the test.
+    '--set', 'operator.verifyPollInterval=1s',
+  ];
+}
+
+beforeAll(async () => {
+  // helm is built once per machine from the Go module proxy (about 2 minutes cold, cached after).
+  const built = await execFileAsync('bash', [join(REPO_ROOT, 'scripts/tools/helm.sh'), '--path'], { maxBuffer: 16 * 1024 * 1024 });
+  helm = built.stdout.trim().split('\n').at(-1)!;
+  cluster = await startPrivateControlPlane();
+  admin = kube(cluster.kubeconfig);
+  // startPrivateControlPlane applies crds/ itself; the chart must install them, so start without them.
+  await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'delete', 'crd', '--all', '--wait=true', '--timeout=60s']);
+  for (const name of [NAMESPACE, TEAM]) {
+    await admin.core.createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
+  }
+  database = await createTestDatabase();
+  github = await startGitHubServer({ tokens: [TOKEN] });
+  scratch = mkdtempSync(join(tmpdir(), 'chart-install-'));
+}, 600_000);
+
+afterAll(async () => {
+  await killAllOperators();
+  await github?.close();
+  await database?.drop();
+  await cluster?.destroy();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------------------------- the pod, by hand
+
+interface PodRun {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * What the kubelet would do for the Deployment's pod, as far as the operator can tell: the container's args with
+ * $(VAR) expanded, its env with fieldRefs and secretKeyRefs resolved against the cluster (a missing Secret or
+ * key fails here, as the pod would fail to start), and each Secret volume written to a directory standing for
+ * its mountPath (the args are rewritten to point there).
+ */
+async function podRun(deployment: V1Deployment): Promise<PodRun> {
+  const pod = deployment.spec!.template.spec!;
+  const container = pod.containers.find((candidate) => candidate.name === 'operator') as V1Container;
+  const namespace = deployment.metadata!.namespace!;
+  const secret = async (name: string, key: string): Promise<string> => {
+    const object = await admin.core.readNamespacedSecret({ name, namespace });
+    const value = object.data?.[key];
+    if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key ${key}`);
+    return Buffer.from(value, 'base64').toString('utf8');
+  };
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? ([] as V1EnvVar[])) {
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = POD_NAME;
+    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[variable.name] = namespace;
+    else if (variable.valueFrom?.secretKeyRef) env[variable.name] = await secret(variable.valueFrom.secretKeyRef.name!, variable.valueFrom.secretKeyRef.key);
+    else throw new Error(`env ${variable.name}: a source this test does not resolve: ${JSON.stringify(variable.valueFrom)}`);
+  }
+  const mounts = new Map<string, string>();
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
+    if (volume?.secret === undefined) continue;
+    const directory = join(scratch, 'mounts', mount.name);
+    mkdirSync(directory, { recursive: true });
+    for (const item of volume.secret.items ?? []) writeFileSync(join(directory, item.path), await secret(volume.secret.secretName!, item.key));
+    mounts.set(mount.mountPath, directory);
+  }
+  const args = (container.args ?? []).map((arg) => {
+    let expanded = arg.replace(/\$\(([A-Z_]+)\)/g, (_, name: string) => env[name] ?? `$(${name})`);
+    for (const [mountPath, directory] of mounts) expanded = expanded.replace(mountPath, directory);
+    return expanded;
+  });
+  return { args, env };
+}
+
+/** Flags the test harness sets itself (it listens on 127.0.0.1 and a free port, with the kubeconfig below). */
+const HARNESS_FLAGS = /^--(identity|http-address|http-port|leader-elect)(=|$)/;
+
+/** A kubeconfig that authenticates as the chart's ServiceAccount, with a token from the TokenRequest API. */
+async function serviceAccountKubeconfig(serviceAccount: string): Promise<string> {
+  const request = await admin.core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace: NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = admin.kc.getCurrentCluster()!;
+  const path = join(scratch, `${serviceAccount}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'chart', cluster: { server: cluster.server, 'certificate-authority-data': caData() } }],
+    users: [{ name: serviceAccount, user: { token: request.status!.token } }],
+    contexts: [{ name: 'chart', context: { cluster: 'chart', user: serviceAccount, namespace: NAMESPACE } }],
+    'current-context': 'chart',
+  };
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+function caData(): string {
+  const cluster = admin.kc.getCurrentCluster()!;
+  if (cluster.caData) return cluster.caData;
+  throw new Error('the admin kubeconfig carries no inline CA');
+}
+
+// -------------------------------------------------------------------------------------------------- tests
+
+describe('the Helm chart on a real control plane', () => {
+  let serviceAccountConfig: string;
+
+  it('installs: CRDs, ServiceAccount, namespaced RBAC, Services, the credentials Secret and the default policy', async () => {
+    const output = await helmRun(['install', RELEASE, 'charts/ci-remediator', ...installArgs()]);
+    expect(output).toContain('STATUS: deployed');
+    // NOTES.txt tells what to do next.
+    expect(output).toContain(`kubectl -n ${NAMESPACE} get lease ci-remediator-operator`);
+
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE });
+    expect(deployment.spec?.replicas).toBe(2);
+    const rbac = admin.kc.makeApiClient(RbacAuthorizationV1Api);
+    const role = await rbac.readNamespacedRole({ name: FULLNAME, namespace: NAMESPACE });
+    expect(role.rules?.flatMap((rule) => rule.verbs)).not.toContain('*');
+    // Namespaced by default: nothing cluster-wide.
+    const clusterRoles = await rbac.listClusterRole({ labelSelector: `app.kubernetes.io/instance=${RELEASE}` });
+    expect(clusterRoles.items).toEqual([]);
+    const services = await admin.core.listNamespacedService({ namespace: NAMESPACE });
+    expect(services.items.map((service) => service.metadata?.name).sort()).toEqual([FULLNAME, `${FULLNAME}-metrics`]);
+    const policy = await getObject(admin, 'remediationpolicies', NAMESPACE, 'default');
+    expect(policy.spec.allowedActions).toEqual(['rerun-failed-jobs', 'notify-only']);
+  }, 120_000);
+
+  it('gates a record and re-runs it to green with the Deployment\'s environment, under the chart\'s RBAC only', async () => {
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE });
+    serviceAccountConfig = await serviceAccountKubeconfig(deployment.spec!.template.spec!.serviceAccountName!);
+    const pod = await podRun(deployment);
+    expect(pod.env.NODE_OPTIONS).toBe('--max-old-space-size=128 --max-semi-space-size=2');
+    expect(pod.args[0]).toBe('operator');
+
+    operator = await startOperator({
+      kubeconfig: serviceAccountConfig,
+      namespaces: pod.env.CI_REMEDIATOR_WATCH_NAMESPACES!.split(','),
+      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
+      identity: POD_NAME,
+      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
+      env: pod.env,
+    });
+    await waitReady(operator);
+    // Leader election in the release namespace, through the Lease Role the chart grants.
+    await eventually(async () => expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(POD_NAME), {
+      timeoutMs: 30_000,
+      description: 'the Lease held by the operator',
+    });
+
+    // Reported through the ingest endpoint, as the action's endpoint mode does: the operator creates the
+    // record with the ServiceAccount's token.
+    const run = github.repo('acme/chart-web').addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } });
+    const { spec } = failureRecord({ repository: run.repo.fullName });
+    const workflow = spec.workflow as Record<string, unknown>;
+    workflow.runId = run.id;
+    workflow.runAttempt = 1;
+    workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/1`;
+    (spec.commit as Record<string, unknown>).sha = run.headSha;
+    (spec.commit as Record<string, unknown>).branch = run.headBranch;
+    const body = JSON.stringify({ spec });
+    const reply = await fetch(`http://127.0.0.1:${operator.port}/api/v1/failures`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedHeaders(body, INGEST_SECRET, new Date()) },
+      body,
+    });
+    const answer = (await reply.json()) as { name: string; namespace: string };
+    expect([reply.status, answer.namespace]).toEqual([201, NAMESPACE]);
+
+    await eventually(async () => expect(phaseOf(await getObject(admin, RECORDS, NAMESPACE, answer.name))).toBe('Succeeded'), {
+      timeoutMs: 60_000,
+      description: 'the record re-run to green',
+    });
+    expect(github.apiRequests({ method: 'POST', path: new RegExp(`/actions/runs/${run.id}/rerun-failed-jobs$`) })).toHaveLength(1);
+    // Its Events were written (core/v1 create, granted by the Role).
+    const events = await admin.core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${answer.name}` });
+    expect(events.items.map((event) => event.reason)).toContain('Succeeded');
+    // Nothing the operator asked for was refused.
+    expect(operator.logs.filter((line) => /forbidden/i.test(JSON.stringify(line)))).toEqual([]);
+  }, 180_000);
+
+  it('grants the ServiceAccount nothing beyond the operator\'s needs', async () => {
+    const asOperator = kube(serviceAccountConfig);
+    const review = asOperator.kc.makeApiClient(AuthorizationV1Api);
+    const can = async (verb: string, resource: string, namespace: string, group = ''): Promise<boolean> =>
+      (await review.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace } } } })).status!.allowed;
+    expect(await can('list', 'failurerecords', NAMESPACE, 'ci-remediator.dev')).toBe(true);
+    expect(await can('list', 'secrets', NAMESPACE)).toBe(false);
+    expect(await can('delete', 'failurerecords', NAMESPACE, 'ci-remediator.dev')).toBe(false);
+    expect(await can('update', 'remediationpolicies', NAMESPACE, 'ci-remediator.dev')).toBe(false);
+    // Not watched (yet): no access in another namespace.
+    expect(await can('list', 'failurerecords', TEAM, 'ci-remediator.dev')).toBe(false);
+    const custom = asOperator.kc.makeApiClient(CustomObjectsApi);
+    await expect(custom.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: TEAM })).rejects.toMatchObject({ code: 403 });
+  }, 60_000);
+
+  it('upgrades with changed values: another watched namespace gets its Role, the Deployment its new settings', async () => {
+    const output = await helmRun([
+      'upgrade', RELEASE, 'charts/ci-remediator', ...installArgs(),
+      '--set', `watch.namespaces={${NAMESPACE},${TEAM}}`,
+      '--set', 'operator.logLevel=debug',
+      '--set', 'sizing.expectedRecords=20000',
+    ]);
+    expect(output).toContain('STATUS: deployed');
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    const container = (await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE })).spec!.template.spec!.containers[0]!;
+    const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(env).toMatchObject({
+      CI_REMEDIATOR_WATCH_NAMESPACES: `${NAMESPACE},${TEAM}`,
+      CI_REMEDIATOR_LOG_LEVEL: 'debug',
+      NODE_OPTIONS: '--max-old-space-size=158 --max-semi-space-size=2',
+    });
+    expect(container.resources?.limits?.memory).toBe('286Mi');
+    const asOperator = kube(serviceAccountConfig).kc.makeApiClient(CustomObjectsApi);
+    const list = (await asOperator.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: TEAM })) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+    // The default policy follows the watched namespaces.
+    expect((await getObject(admin, 'remediationpolicies', TEAM, 'default')).spec.repositories).toEqual(['*/*']);
+  }, 120_000);
+
+  it('uninstalls the operator and its RBAC but keeps the CRDs, and so the records', async () => {
+    await operator.stop();
+    const records = (await admin.custom.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: NAMESPACE })) as { items: unknown[] };
+    expect(records.items).toHaveLength(1);
+
+    const output = await helmRun(['uninstall', RELEASE, '--namespace', NAMESPACE]);
+    expect(output).toMatch(/uninstalled/);
+    expect(output).toMatch(/These resources were kept due to the resource policy:[\s\S]*CustomResourceDefinition/);
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    expect(await isNotFound(() => apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }))).toBe(true);
+    expect(await isNotFound(() => admin.core.readNamespacedServiceAccount({ name: FULLNAME, namespace: NAMESPACE }))).toBe(true);
+    const rbac = admin.kc.makeApiClient(RbacAuthorizationV1Api);
+    expect(await isNotFound(() => rbac.readNamespacedRole({ name: FULLNAME, namespace: TEAM }))).toBe(true);
+    const after = (await admin.custom.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: NAMESPACE })) as { items: unknown[] };
+    expect(after.items).toHaveLength(1);
+    // The ServiceAccount's token no longer opens anything (401 once the deleted account is noticed, 403 before).
+    const core = kube(serviceAccountConfig).kc.makeApiClient(CoreV1Api);
+    const refused = await core.listNamespacedEvent({ namespace: NAMESPACE }).then(
+      () => 200,
+      (error: unknown) => statusCode(error),
+    );
+    expect([401, 403]).toContain(refused);
+  }, 120_000);
+});
