@@ -96,12 +96,29 @@ function main(): void {
   }
 }
 
+interface RenderedObject {
+  kind?: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    template: {
+      spec: {
+        containers: Array<{ env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> }>;
+        volumes?: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string }> } }>;
+      };
+    };
+  };
+}
+
 /**
  * Every Secret a pod reads (env secretKeyRef, secret volumes' items) is either rendered by the chart with that
  * key, or one the example names as an existingSecret: a reference to nothing would leave the pod unstartable.
  */
 function checkSecretReferences(example: string, rendered: string): void {
-  const objects = parseAllDocuments(rendered).map((document) => document.toJSON() as Record<string, any> | null).filter((object) => object !== null);
+  const objects = parseAllDocuments(rendered)
+    .map((document) => document.toJSON() as RenderedObject | null)
+    .filter((object): object is RenderedObject => object !== null);
   const keys = new Map<string, Set<string>>();
   for (const object of objects) if (object.kind === 'Secret') keys.set(object.metadata.name, new Set(Object.keys({ ...object.data, ...object.stringData })));
   const values = parseAllDocuments(readFileSync(join(ROOT, example), 'utf8'))[0]!.toJSON() as unknown;
@@ -123,7 +140,7 @@ function checkSecretReferences(example: string, rendered: string): void {
     else if (!keys.get(secret)!.has(key)) problems.push(`${where}: Secret ${secret} has no key ${key}`);
   };
   for (const object of objects.filter((candidate) => candidate.kind === 'Deployment')) {
-    const pod = object.spec.template.spec;
+    const pod = object.spec!.template.spec;
     for (const container of pod.containers) {
       for (const variable of container.env ?? []) {
         const ref = variable.valueFrom?.secretKeyRef;
