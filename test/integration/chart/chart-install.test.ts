@@ -28,6 +28,7 @@ const FULLNAME = 'ci-remediator';
 const TOKEN = 'ghs_chart_install_token_0123456789';
 const INGEST_SECRET = 'chart-ingest-secret-0123456789abcdef';
 const POD_NAME = `${FULLNAME}-7d9f8b6c5-x2x4q`;
+const SECOND_POD_NAME = `${FULLNAME}-7d9f8b6c5-m8k2z`;
 
 let cluster: PrivateControlPlane;
 let admin: Kube;
@@ -243,6 +244,29 @@ describe('the Helm chart on a real control plane', () => {
     // Nothing the operator asked for was refused.
     expect(operator.logs.filter((line) => /forbidden/i.test(JSON.stringify(line)))).toEqual([]);
   }, 180_000);
+
+  it('hands the Lease to the second replica when the leader stops, under the same RBAC', async () => {
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    const pod = await podRun(await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }));
+    const standby = await startOperator({
+      kubeconfig: serviceAccountConfig,
+      namespaces: pod.env.CI_REMEDIATOR_WATCH_NAMESPACES!.split(','),
+      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
+      identity: SECOND_POD_NAME,
+      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
+      env: { ...pod.env, POD_NAME: SECOND_POD_NAME },
+    });
+    await waitReady(standby);
+    expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(POD_NAME);
+    // SIGTERM, as the kubelet sends in a rolling update: the leader releases the Lease on its way out.
+    expect(await operator.stop()).toEqual({ code: 0, signal: null });
+    await eventually(async () => expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(SECOND_POD_NAME), {
+      timeoutMs: 30_000,
+      description: 'the standby leading',
+    });
+    operator = standby;
+    expect(standby.logs.filter((line) => /forbidden/i.test(JSON.stringify(line)))).toEqual([]);
+  }, 120_000);
 
   it('grants the ServiceAccount nothing beyond the operator\'s needs', async () => {
     const asOperator = kube(serviceAccountConfig);
