@@ -112,7 +112,8 @@ async function podRun(deployment: V1Deployment): Promise<PodRun> {
   };
   const env: Record<string, string> = {};
   for (const variable of container.env ?? ([] as V1EnvVar[])) {
-    if (variable.value !== undefined) env[variable.name] = variable.value;
+    // An empty value comes back from the API server as no value at all.
+    if (variable.valueFrom === undefined) env[variable.name] = variable.value ?? '';
     else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = POD_NAME;
     else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[variable.name] = namespace;
     else if (variable.valueFrom?.secretKeyRef) env[variable.name] = await secret(variable.valueFrom.secretKeyRef.name!, variable.valueFrom.secretKeyRef.key);
@@ -307,6 +308,47 @@ describe('the Helm chart on a real control plane', () => {
     expect((await getObject(admin, 'remediationpolicies', TEAM, 'default')).spec.repositories).toEqual(['*/*']);
   }, 120_000);
 
+  it('watches every namespace after an upgrade to watch.allNamespaces, through a ClusterRole', async () => {
+    await operator.stop();
+    await helmRun([
+      'upgrade', RELEASE, 'charts/ci-remediator', ...installArgs(),
+      // A default policy needs named namespaces; the ones created so far stay (hooks outlive their values).
+      '--set', 'defaultPolicy.enabled=false',
+      '--set', 'watch.allNamespaces=true',
+    ]);
+    const rbac = admin.kc.makeApiClient(RbacAuthorizationV1Api);
+    expect((await rbac.readClusterRoleBinding({ name: FULLNAME })).subjects).toEqual([{ kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE }]);
+    expect(await isNotFound(() => rbac.readNamespacedRole({ name: FULLNAME, namespace: TEAM }))).toBe(true);
+
+    const apps = admin.kc.makeApiClient(AppsV1Api);
+    const pod = await podRun(await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }));
+    expect(pod.env.CI_REMEDIATOR_WATCH_NAMESPACES).toBe('');
+    operator = await startOperator({
+      kubeconfig: serviceAccountConfig,
+      // The harness always passes --namespace; an empty list is "every namespace", as the empty variable is.
+      namespaces: [],
+      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
+      identity: POD_NAME,
+      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
+      env: pod.env,
+    });
+    await waitReady(operator);
+    // Created by a runner with its own credentials (the action's Kubernetes mode), in a namespace no Role covers.
+    const run = github.repo('acme/chart-payments').addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } });
+    const record = failureRecord({ repository: run.repo.fullName });
+    const spec = record.spec as { workflow: Record<string, unknown>; commit: Record<string, unknown> };
+    spec.workflow.runId = run.id;
+    spec.workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/1`;
+    spec.commit.sha = run.headSha;
+    spec.commit.branch = run.headBranch;
+    await admin.custom.createNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: TEAM, body: record });
+    await eventually(async () => expect(phaseOf(await getObject(admin, RECORDS, TEAM, record.metadata.name))).toBe('Succeeded'), {
+      timeoutMs: 60_000,
+      description: 'the record in another namespace re-run to green',
+    });
+    expect(operator.logs.filter((line) => /forbidden/i.test(JSON.stringify(line)))).toEqual([]);
+  }, 180_000);
+
   it('uninstalls the operator and its RBAC but keeps the CRDs, and so the records', async () => {
     await operator.stop();
     const records = (await admin.custom.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: NAMESPACE })) as { items: unknown[] };
@@ -319,7 +361,8 @@ describe('the Helm chart on a real control plane', () => {
     expect(await isNotFound(() => apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }))).toBe(true);
     expect(await isNotFound(() => admin.core.readNamespacedServiceAccount({ name: FULLNAME, namespace: NAMESPACE }))).toBe(true);
     const rbac = admin.kc.makeApiClient(RbacAuthorizationV1Api);
-    expect(await isNotFound(() => rbac.readNamespacedRole({ name: FULLNAME, namespace: TEAM }))).toBe(true);
+    expect(await isNotFound(() => rbac.readClusterRole({ name: FULLNAME }))).toBe(true);
+    expect(await isNotFound(() => rbac.readNamespacedRole({ name: `${FULLNAME}-leader-election`, namespace: NAMESPACE }))).toBe(true);
     const after = (await admin.custom.listNamespacedCustomObject({ group: 'ci-remediator.dev', version: 'v1alpha1', plural: RECORDS, namespace: NAMESPACE })) as { items: unknown[] };
     expect(after.items).toHaveLength(1);
     // The ServiceAccount's token no longer opens anything (401 once the deleted account is noticed, 403 before).
