@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Container, type V1Deployment, type V1EnvVar } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { signedHeaders } from '../../../src/ingest/signature.ts';
-import { REPO_ROOT, startPrivateControlPlane, type PrivateControlPlane } from '../../support/cluster-setup.ts';
+import { helm, helmBinary, operatorFromDeployment } from '../../support/chart.ts';
+import { startPrivateControlPlane, type PrivateControlPlane } from '../../support/cluster-setup.ts';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
 import { eventually, getObject, isNotFound, kube, readLease, RECORDS, statusCode, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
@@ -34,19 +35,11 @@ let cluster: PrivateControlPlane;
 let admin: Kube;
 let database: TestDatabase;
 let github: GitHubServer;
-let helm: string;
+let helmPath: string;
 let operator: OperatorProcess;
 let scratch: string;
 
-async function helmRun(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(helm, [...args, '--kubeconfig', cluster.kubeconfig], { cwd: REPO_ROOT, maxBuffer: 32 * 1024 * 1024 });
-    return stdout;
-  } catch (error) {
-    const failure = error as { stdout?: string; stderr?: string };
-    throw new Error(`helm ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? String(error)}`, { cause: error });
-  }
-}
+const helmRun = (args: string[]): Promise<string> => helm(helmPath, cluster.kubeconfig, args);
 
 function installArgs(): string[] {
   return [
@@ -65,8 +58,7 @@ function installArgs(): string[] {
 
 beforeAll(async () => {
   // helm is built once per machine from the Go module proxy (about 2 minutes cold, cached after).
-  const built = await execFileAsync('bash', [join(REPO_ROOT, 'scripts/tools/helm.sh'), '--path'], { maxBuffer: 16 * 1024 * 1024 });
-  helm = built.stdout.trim().split('\n').at(-1)!;
+  helmPath = await helmBinary();
   cluster = await startPrivateControlPlane();
   admin = kube(cluster.kubeconfig);
   // startPrivateControlPlane applies crds/ itself; the chart must install them, so start without them.
@@ -86,85 +78,6 @@ afterAll(async () => {
   await cluster?.destroy();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
-
-// ------------------------------------------------------------------------------------- the pod, by hand
-
-interface PodRun {
-  args: string[];
-  env: Record<string, string>;
-}
-
-/**
- * What the kubelet would do for the Deployment's pod, as far as the operator can tell: the container's args with
- * $(VAR) expanded, its env with fieldRefs and secretKeyRefs resolved against the cluster (a missing Secret or
- * key fails here, as the pod would fail to start), and each Secret volume written to a directory standing for
- * its mountPath (the args are rewritten to point there).
- */
-async function podRun(deployment: V1Deployment): Promise<PodRun> {
-  const pod = deployment.spec!.template.spec!;
-  const container = pod.containers.find((candidate) => candidate.name === 'operator') as V1Container;
-  const namespace = deployment.metadata!.namespace!;
-  const secret = async (name: string, key: string): Promise<string> => {
-    const object = await admin.core.readNamespacedSecret({ name, namespace });
-    const value = object.data?.[key];
-    if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key ${key}`);
-    return Buffer.from(value, 'base64').toString('utf8');
-  };
-  const env: Record<string, string> = {};
-  for (const variable of container.env ?? ([] as V1EnvVar[])) {
-    // An empty value comes back from the API server as no value at all.
-    if (variable.valueFrom === undefined) env[variable.name] = variable.value ?? '';
-    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = POD_NAME;
-    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[variable.name] = namespace;
-    else if (variable.valueFrom?.secretKeyRef) env[variable.name] = await secret(variable.valueFrom.secretKeyRef.name!, variable.valueFrom.secretKeyRef.key);
-    else throw new Error(`env ${variable.name}: a source this test does not resolve: ${JSON.stringify(variable.valueFrom)}`);
-  }
-  const mounts = new Map<string, string>();
-  for (const mount of container.volumeMounts ?? []) {
-    const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
-    if (volume?.secret === undefined) continue;
-    const directory = join(scratch, 'mounts', mount.name);
-    mkdirSync(directory, { recursive: true });
-    for (const item of volume.secret.items ?? []) writeFileSync(join(directory, item.path), await secret(volume.secret.secretName!, item.key));
-    mounts.set(mount.mountPath, directory);
-  }
-  const args = (container.args ?? []).map((arg) => {
-    let expanded = arg.replace(/\$\(([A-Z_]+)\)/g, (_, name: string) => env[name] ?? `$(${name})`);
-    for (const [mountPath, directory] of mounts) expanded = expanded.replace(mountPath, directory);
-    return expanded;
-  });
-  return { args, env };
-}
-
-/** Flags the test harness sets itself (it listens on 127.0.0.1 and a free port, with the kubeconfig below). */
-const HARNESS_FLAGS = /^--(identity|http-address|http-port|leader-elect)(=|$)/;
-
-/** A kubeconfig that authenticates as the chart's ServiceAccount, with a token from the TokenRequest API. */
-async function serviceAccountKubeconfig(serviceAccount: string): Promise<string> {
-  const request = await admin.core.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace: NAMESPACE,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.kc.getCurrentCluster()!;
-  const path = join(scratch, `${serviceAccount}.kubeconfig`);
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'chart', cluster: { server: cluster.server, 'certificate-authority-data': caData() } }],
-    users: [{ name: serviceAccount, user: { token: request.status!.token } }],
-    contexts: [{ name: 'chart', context: { cluster: 'chart', user: serviceAccount, namespace: NAMESPACE } }],
-    'current-context': 'chart',
-  };
-  writeFileSync(path, JSON.stringify(config));
-  return path;
-}
-
-function caData(): string {
-  const cluster = admin.kc.getCurrentCluster()!;
-  if (cluster.caData) return cluster.caData;
-  throw new Error('the admin kubeconfig carries no inline CA');
-}
 
 // -------------------------------------------------------------------------------------------------- tests
 
@@ -193,21 +106,11 @@ describe('the Helm chart on a real control plane', () => {
   }, 120_000);
 
   it('gates a record and re-runs it to green with the Deployment\'s environment, under the chart\'s RBAC only', async () => {
-    const apps = admin.kc.makeApiClient(AppsV1Api);
-    const deployment = await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE });
-    serviceAccountConfig = await serviceAccountKubeconfig(deployment.spec!.template.spec!.serviceAccountName!);
-    const pod = await podRun(deployment);
-    expect(pod.env.NODE_OPTIONS).toBe('--max-old-space-size=128 --max-semi-space-size=2');
-    expect(pod.args[0]).toBe('operator');
-
-    operator = await startOperator({
-      kubeconfig: serviceAccountConfig,
-      namespaces: pod.env.CI_REMEDIATOR_WATCH_NAMESPACES!.split(','),
-      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
-      identity: POD_NAME,
-      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
-      env: pod.env,
-    });
+    const replica = await operatorFromDeployment(admin, NAMESPACE, FULLNAME, POD_NAME, scratch);
+    serviceAccountConfig = replica.kubeconfig;
+    expect(replica.pod.env.NODE_OPTIONS).toBe('--max-old-space-size=128 --max-semi-space-size=2');
+    expect(replica.options.namespaces).toEqual([NAMESPACE]);
+    operator = await startOperator(replica.options);
     await waitReady(operator);
     // Leader election in the release namespace, through the Lease Role the chart grants.
     await eventually(async () => expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(POD_NAME), {
@@ -247,16 +150,7 @@ describe('the Helm chart on a real control plane', () => {
   }, 180_000);
 
   it('hands the Lease to the second replica when the leader stops, under the same RBAC', async () => {
-    const apps = admin.kc.makeApiClient(AppsV1Api);
-    const pod = await podRun(await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }));
-    const standby = await startOperator({
-      kubeconfig: serviceAccountConfig,
-      namespaces: pod.env.CI_REMEDIATOR_WATCH_NAMESPACES!.split(','),
-      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
-      identity: SECOND_POD_NAME,
-      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
-      env: { ...pod.env, POD_NAME: SECOND_POD_NAME },
-    });
+    const standby = await startOperator((await operatorFromDeployment(admin, NAMESPACE, FULLNAME, SECOND_POD_NAME, scratch)).options);
     await waitReady(standby);
     expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(POD_NAME);
     // SIGTERM, as the kubelet sends in a rolling update: the leader releases the Lease on its way out.
@@ -320,18 +214,10 @@ describe('the Helm chart on a real control plane', () => {
     expect((await rbac.readClusterRoleBinding({ name: FULLNAME })).subjects).toEqual([{ kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE }]);
     expect(await isNotFound(() => rbac.readNamespacedRole({ name: FULLNAME, namespace: TEAM }))).toBe(true);
 
-    const apps = admin.kc.makeApiClient(AppsV1Api);
-    const pod = await podRun(await apps.readNamespacedDeployment({ name: FULLNAME, namespace: NAMESPACE }));
-    expect(pod.env.CI_REMEDIATOR_WATCH_NAMESPACES).toBe('');
-    operator = await startOperator({
-      kubeconfig: serviceAccountConfig,
-      // The harness always passes --namespace; an empty list is "every namespace", as the empty variable is.
-      namespaces: [],
-      databaseUrl: pod.env.CI_REMEDIATOR_DATABASE_URL!,
-      identity: POD_NAME,
-      extraArgs: pod.args.slice(1).filter((arg) => !HARNESS_FLAGS.test(arg)),
-      env: pod.env,
-    });
+    const replica = await operatorFromDeployment(admin, NAMESPACE, FULLNAME, POD_NAME, scratch);
+    expect(replica.pod.env.CI_REMEDIATOR_WATCH_NAMESPACES).toBe('');
+    expect(replica.options.namespaces).toEqual([]);
+    operator = await startOperator(replica.options);
     await waitReady(operator);
     // Created by a runner with its own credentials (the action's Kubernetes mode), in a namespace no Role covers.
     const run = github.repo('acme/chart-payments').addRun({ jobs: [{ name: 'test', conclusion: 'failure' }], onRerun: { conclusion: 'success', afterPolls: 1 } });
