@@ -1,5 +1,5 @@
 // The chart's generated files, from their one source each:
-//   charts/ci-remediator/templates/crds/*.yaml  from crds/ (the CRDs generated from src/api), wrapped in
+//   charts/ci-remediator/templates/crd/*.yaml   from crds/ (the CRDs generated from src/api), wrapped in
 //                                               `crds.enabled` with the chart's labels and `crds.keep`;
 //   charts/ci-remediator/values.schema.json     from values.yaml: each key's type from its default, its
 //                                               description from its `# --` comment, `@schema {...}` merged in;
@@ -15,7 +15,8 @@ import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLM
 
 const ROOT = join(import.meta.dirname, '..');
 const CHART = 'charts/ci-remediator';
-const CRD_TEMPLATES = `${CHART}/templates/crds`;
+// Not templates/crds/: helm-unittest (and readers) would take it for Helm's special crds/ directory.
+const CRD_TEMPLATES = `${CHART}/templates/crd`;
 const GENERATE = 'npm run chart:generate';
 
 type Schema = Record<string, unknown>;

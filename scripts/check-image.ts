@@ -123,7 +123,8 @@ async function startOperator(cli: string, stage: string, nodeOptions: string): P
   }
   const child = spawn(
     process.execPath,
-    [cli, 'operator', '--kubeconfig', kubeconfig, '--namespace', 'default', '--no-leader-elect', '--http-address', '127.0.0.1', '--http-port', '0', '--data-dir', join(stage, 'data')],
+    // A namespace nobody uses (it need not exist), so this operator reconciles nothing of anyone's.
+    [cli, 'operator', '--kubeconfig', kubeconfig, '--namespace', 'ci-remediator-image-check', '--no-leader-elect', '--http-address', '127.0.0.1', '--http-port', '0', '--data-dir', join(stage, 'data')],
     { cwd: '/', env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
