@@ -41,13 +41,17 @@ let scratch: string;
 
 const helmRun = (args: string[]): Promise<string> => helm(helmPath, cluster.kubeconfig, args);
 
+const kubectl = (args: string[]): Promise<string> => execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args]).then((result) => result.stdout);
+
+/** docs/install.md's values (credentials from the Secrets of its step 2), pointed at the local servers. */
 function installArgs(): string[] {
   return [
     '--namespace', NAMESPACE,
-    '--set', `database.url=${database.url}`,
-    '--set', `github.apiUrl=${github.url}`,
+    '--set', 'database.existingSecret=ci-remediator-db',
     '--set', 'github.auth=token',
-    '--set', `github.token=${TOKEN}`,
+    '--set', 'github.existingSecret=ci-remediator-github',
+    '--set', `github.apiUrl=${github.url}`,
+    // Inline, the other way: stored in the chart's own Secret.
     '--set', 'ingest.enabled=true',
     '--set', `ingest.secret=${INGEST_SECRET}`,
     '--set', 'defaultPolicy.enabled=true',
@@ -85,6 +89,9 @@ describe('the Helm chart on a real control plane', () => {
   let serviceAccountConfig: string;
 
   it('installs: CRDs, ServiceAccount, namespaced RBAC, Services, the credentials Secret and the default policy', async () => {
+    // docs/install.md, step 2.
+    await kubectl(['-n', NAMESPACE, 'create', 'secret', 'generic', 'ci-remediator-db', `--from-literal=url=${database.url}`]);
+    await kubectl(['-n', NAMESPACE, 'create', 'secret', 'generic', 'ci-remediator-github', `--from-literal=token=${TOKEN}`]);
     const output = await helmRun(['install', RELEASE, 'charts/ci-remediator', ...installArgs()]);
     expect(output).toContain('STATUS: deployed');
     // NOTES.txt tells what to do next.
@@ -113,7 +120,8 @@ describe('the Helm chart on a real control plane', () => {
     operator = await startOperator(replica.options);
     await waitReady(operator);
     // Leader election in the release namespace, through the Lease Role the chart grants.
-    await eventually(async () => expect((await readLease(admin, NAMESPACE, 'ci-remediator-operator'))?.spec?.holderIdentity).toBe(POD_NAME), {
+    // docs/install.md, step 4 (and the release's NOTES).
+    await eventually(async () => expect(await kubectl(['-n', NAMESPACE, 'get', 'lease', 'ci-remediator-operator', '-o', 'jsonpath={.spec.holderIdentity}{"\\n"}'])).toBe(`${POD_NAME}\n`), {
       timeoutMs: 30_000,
       description: 'the Lease held by the operator',
     });
