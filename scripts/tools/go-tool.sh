@@ -22,8 +22,8 @@ go_tool_bin() {
     command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
     command -v go >/dev/null || { echo "$name: go is not installed (needed once, to build $name $version)" >&2; return 1; }
     mkdir -p "$tools_cache"
-    # One build at a time per tool and cache, even across concurrent CI jobs on one machine. The lock lives on
-    # in a subshell-free fd for this process only.
+    # One build at a time per tool and cache, even across concurrent CI jobs and test files on one machine; the
+    # lock is held on a file descriptor of this shell until the binary is in place.
     local lock="$tools_cache/.$name.lock"
     exec {lockfd}>"$lock"
     flock "$lockfd"
