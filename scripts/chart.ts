@@ -5,19 +5,24 @@
 //                                               description from its `# --` comment, `@schema {...}` merged in;
 //                                               every object closed (additionalProperties: false) unless
 //                                               its @schema says otherwise;
-//   charts/ci-remediator/README.md              the values table from the same comments.
+//   charts/ci-remediator/README.md              the values table from the same comments;
+//   charts/ci-remediator/files/rbac-rules.yaml  from deploy/rbac/operator.yaml (generated from operator/rbac.ts,
+//                                               the operator's one permission declaration) once that exists;
+//                                               until then the file is written by hand from the operator's calls.
 //
 //   node scripts/chart.ts generate   write them
 //   node scripts/chart.ts check      exit 1 naming each file that differs (CI)
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHART = 'charts/ci-remediator';
 // Not templates/crds/: helm-unittest (and readers) would take it for Helm's special crds/ directory.
 const CRD_TEMPLATES = `${CHART}/templates/crd`;
 const GENERATE = 'npm run chart:generate';
+const DECLARED_RBAC = 'deploy/rbac/operator.yaml';
+const RBAC_RULES = `${CHART}/files/rbac-rules.yaml`;
 
 type Schema = Record<string, unknown>;
 interface ValueDoc {
@@ -36,6 +41,7 @@ export function renderChartFiles(): Map<string, string> {
   const { schema, docs } = schemaFromValues(valuesText);
   files.set(`${CHART}/values.schema.json`, `${JSON.stringify(schema, null, 2)}\n`);
   files.set(`${CHART}/README.md`, readme(docs));
+  if (existsSync(join(ROOT, DECLARED_RBAC))) files.set(RBAC_RULES, rbacRulesFromDeclared(readFileSync(join(ROOT, DECLARED_RBAC), 'utf8')));
   return files;
 }
 
@@ -63,6 +69,42 @@ function crdTemplate(name: string, text: string): string {
     '{{- end }}',
     '',
   ].join('\n');
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * files/rbac-rules.yaml from the generated RBAC (a ClusterRole for the watched namespaces, a Role for the Lease):
+ * the chart's templates bind the first per namespace or cluster-wide, and limit the Lease rules to the chart's
+ * Lease by name, which Kubernetes allows for every verb but create.
+ */
+export function rbacRulesFromDeclared(text: string): string {
+  const documents = parseAllDocuments(text).map((document) => document.toJSON() as { kind?: string; rules?: Rule[] } | null);
+  const rulesOf = (kind: string): Rule[] => {
+    const found = documents.filter((document) => document?.kind === kind);
+    if (found.length !== 1) throw new Error(`${DECLARED_RBAC}: expected one ${kind}, found ${found.length}`);
+    return (found[0]!.rules ?? []).map(({ apiGroups, resources, verbs }) => ({ apiGroups, resources, verbs }));
+  };
+  const leaderElection = rulesOf('Role').flatMap((rule) => {
+    const named = rule.verbs.filter((verb) => verb !== 'create');
+    return [
+      ...(named.length > 0 ? [{ ...rule, verbs: named, namedLease: true }] : []),
+      ...(rule.verbs.includes('create') ? [{ ...rule, verbs: ['create'] }] : []),
+    ];
+  });
+  const header = [
+    `# Generated from ${DECLARED_RBAC} (operator/rbac.ts) by \`${GENERATE}\` (scripts/chart.ts). Do not edit.`,
+    '# watched: granted in every watched namespace (a Role and RoleBinding each), or cluster-wide with',
+    '#          watch.allNamespaces (a ClusterRole and ClusterRoleBinding).',
+    '# leaderElection: granted in the release namespace, where the Lease lives; namedLease rules are limited to',
+    '#          the chart\'s Lease by name (create cannot be).',
+    '',
+  ].join('\n');
+  return header + stringify({ watched: rulesOf('ClusterRole'), leaderElection });
 }
 
 export function schemaFromValues(text: string): { schema: Schema; docs: ValueDoc[] } {
