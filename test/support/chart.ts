@@ -105,8 +105,11 @@ export async function serviceAccountKubeconfig(admin: Kube, namespace: string, s
   return path;
 }
 
-/** Flags startOperator() sets itself (it listens on 127.0.0.1 and a free port, with the kubeconfig it is given). */
-const HARNESS_FLAGS = /^--(identity|http-address|http-port|leader-elect)(=|$)/;
+/**
+ * Flags startOperator() sets itself: it listens on 127.0.0.1 and free ports (the pod's fixed ports would collide
+ * between replicas on one host), with the kubeconfig it is given.
+ */
+const HARNESS_FLAGS = /^--(identity|http-address|http-port|metrics-address|metrics-port|leader-elect)(=|$)/;
 
 /**
  * startOperator() options for one replica of the chart's Deployment `name` in `namespace`, as pod `podName`,

@@ -180,7 +180,7 @@ Checks that fail the render with a message naming the value, for what the schema
 {{- if and $v.defaultPolicy.enabled $v.watch.allNamespaces }}
 {{- fail "defaultPolicy.enabled needs named namespaces (watch.namespaces or the release namespace), not watch.allNamespaces" }}
 {{- end }}
-{{- if and (gt (int $v.metrics.port) 0) (eq (int $v.metrics.port) (int $v.httpPort)) }}
-{{- fail "metrics.port must differ from httpPort (or be 0 to serve /metrics on httpPort)" }}
+{{- if eq (int $v.metrics.port) (int $v.httpPort) }}
+{{- fail "metrics.port must differ from httpPort: /metrics is never served on the ingest port" }}
 {{- end }}
 {{- end }}

@@ -66,7 +66,7 @@ beforeAll(async () => {
   cluster = await startPrivateControlPlane();
   admin = kube(cluster.kubeconfig);
   // startPrivateControlPlane applies crds/ itself; the chart must install them, so start without them.
-  await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'delete', 'crd', '--all', '--wait=true', '--timeout=60s']);
+  await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'delete', 'crd', '--all', '--wait=true', '--timeout=120s']);
   for (const name of [NAMESPACE, TEAM]) {
     await admin.core.createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
   }
