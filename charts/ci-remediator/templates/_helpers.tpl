@@ -177,6 +177,9 @@ Checks that fail the render with a message naming the value, for what the schema
 {{- if and $v.openai.enabled (not (or $v.openai.apiKey $v.openai.existingSecret)) }}
 {{- fail "openai.enabled: set openai.apiKey or openai.existingSecret (key `api-key`)" }}
 {{- end }}
+{{- if and (gt (int64 $v.openai.monthlyTokenBudget) 0) (lt (int64 $v.openai.monthlyTokenBudget) 1000) }}
+{{- fail (printf "openai.monthlyTokenBudget %d is too small: 0 (no budget) or at least 1000 tokens" (int64 $v.openai.monthlyTokenBudget)) }}
+{{- end }}
 {{- if and $v.defaultPolicy.enabled $v.watch.allNamespaces }}
 {{- fail "defaultPolicy.enabled needs named namespaces (watch.namespaces or the release namespace), not watch.allNamespaces" }}
 {{- end }}
