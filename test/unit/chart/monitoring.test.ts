@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
@@ -22,17 +22,20 @@ const PLANNED = [
   'ci_remediator_model_tokens_total',
   'ci_remediator_model_cost_usd_total',
   'ci_remediator_model_budget_exhausted',
-  'ci_remediator_slack_errors_total',
+  // Named as the Slack work registers it (operator/slack/slack-metrics.ts on its branch).
+  'ci_remediator_slack_delivery_failures_total',
   'ci_remediator_github_requests_total',
   'ci_remediator_store_up',
 ];
 
-/** Metric names the operator registers (`name: 'ci_remediator_…'` in operator/ and src/). */
+/** Metric names the operator registers (`name: 'ci_remediator_…'` in any source file under operator/ and src/). */
 function registered(): Set<string> {
-  const files = ['operator/http/metrics.ts', 'operator/http/ingest.ts'];
   const names = new Set<string>();
-  for (const file of files) {
-    for (const match of readFileSync(join(ROOT, file), 'utf8').matchAll(/name: '(ci_remediator_[a-z_]+)'/g)) names.add(match[1]!);
+  for (const directory of ['operator', 'src']) {
+    for (const file of readdirSync(join(ROOT, directory), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      for (const match of readFileSync(join(ROOT, directory, file), 'utf8').matchAll(/name: '(ci_remediator_[a-z_]+)'/g)) names.add(match[1]!);
+    }
   }
   return names;
 }
