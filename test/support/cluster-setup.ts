@@ -147,9 +147,10 @@ export interface PrivateControlPlane {
 
 /**
  * Starts a second control plane in a temporary state directory (its own ports, certificates, etcd data),
- * applies the CRDs and returns handles to disrupt it. `apiserverArgs` become CLUSTER_APISERVER_ARGS.
+ * applies the CRDs and returns handles to disrupt it. `apiserverArgs` become CLUSTER_APISERVER_ARGS; `crds: false`
+ * leaves the CRDs out, for a Helm chart that installs them itself (it refuses objects it does not own).
  */
-export async function startPrivateControlPlane(options: { apiserverArgs?: string } = {}): Promise<PrivateControlPlane> {
+export async function startPrivateControlPlane(options: { apiserverArgs?: string; crds?: boolean } = {}): Promise<PrivateControlPlane> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ci-remediator-cluster-'));
   const env: NodeJS.ProcessEnv = { ...process.env, CLUSTER_STATE_DIR: stateDir, CLUSTER_APISERVER_ARGS: options.apiserverArgs ?? '' };
   delete env.CLUSTER_APISERVER_PORT;
@@ -162,7 +163,7 @@ export async function startPrivateControlPlane(options: { apiserverArgs?: string
     throw new Error(`private control plane did not start: ${(error as { stderr?: string }).stderr ?? String(error)}`, { cause: error });
   }
   const info = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
-  await applyCrds(info.kubeconfig);
+  if (options.crds !== false) await applyCrds(info.kubeconfig);
 
   const pidOf = (name: string): number | null => {
     try {
