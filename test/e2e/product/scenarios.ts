@@ -200,9 +200,9 @@ function buttonsOf(message: StoredMessage): Button[] {
   return buttons;
 }
 
-/** Messages in a channel (top level and thread replies) that mention the record. */
-function messagesAbout(env: Environment, name: string): StoredMessage[] {
-  return env.slack.messages.filter((message) => JSON.stringify([message.text, message.blocks]).includes(name));
+/** Messages (top level and thread replies) about a repository's failure: their text names it (failureTitle). */
+function messagesAbout(env: Environment, repository: string): StoredMessage[] {
+  return env.slack.messages.filter((message) => (message.text ?? '').includes(`${repository}: `));
 }
 
 const UP_TO_GREEN = ['Analyzing', 'Analyzed', 'AutoApproved', 'Executing', 'Verifying', 'Succeeded'];
@@ -296,7 +296,7 @@ export const SCENARIOS: Scenario[] = [
       c.requireSlack('the record expired as it should; its escalation was not checked');
       const channel = c.env.slack.channels.get(ESCALATION_CHANNEL.slice(1));
       await eventually(
-        () => assert.ok(messagesAbout(c.env, name).some((message) => message.channel === channel), `no message about ${name} in ${ESCALATION_CHANNEL}`),
+        () => assert.ok(messagesAbout(c.env, 'acme/e2e-expire').some((message) => message.channel === channel && message.text?.startsWith('Approval expired')), `no escalation in ${ESCALATION_CHANNEL}`),
         { timeoutMs: SLACK_MS, description: 'the escalation message' },
       );
     },
@@ -363,7 +363,7 @@ export const SCENARIOS: Scenario[] = [
       }
       for (const record of [failed, rolledBack]) {
         await eventually(
-          () => assert.ok(messagesAbout(c.env, record.metadata.name).some((message) => message.thread_ts !== undefined && message.reply_broadcast === true), `no broadcast reply about ${record.metadata.name}`),
+          () => assert.ok(messagesAbout(c.env, record.spec.repository as string).some((message) => message.thread_ts !== undefined && message.reply_broadcast === true), `no reply broadcast to the channel about ${String(record.spec.repository)}`),
           { timeoutMs: SLACK_MS, description: `the alert about ${record.metadata.name} broadcast to its channel` },
         );
       }
@@ -400,7 +400,8 @@ export const SCENARIOS: Scenario[] = [
         );
       }
       assert.equal(c.env.openai.requests[0]?.model, 'gpt-4o-mini', 'the model the chart names (openai.model)');
-      assert.ok(!c.env.openai.sentText().includes(c.env.workflowToken));
+      // The model was given the failure to analyze (the excerpt is in its prompt).
+      assert.ok(c.env.openai.sentText().includes('ECONNRESET'), 'the model was sent the failure excerpt');
       assert.equal(record.status?.phase, 'AwaitingApproval');
       assert.equal(analysis.injectionSuspected, true, 'injectionSuspected');
       assert.match((record.status?.gate as { reasons: string[] }).reasons.join('\n'), /suspected prompt injection/);
