@@ -11,7 +11,8 @@ import type { OperatorOptions } from './operator-process.ts';
  * The Helm chart as a cluster administrator uses it, and its operator pod played by hand: the control plane the
  * tests use runs no kubelet, so the chart's pod never starts. `operatorFromDeployment` gives startOperator()
  * exactly what the kubelet would give the container (args with $(VAR) expanded, env with fieldRefs and Secret
- * values resolved from the cluster, Secret volumes written out as files) and a TokenRequest token of the pod's
+ * values resolved from the cluster, Secret volumes written out as files, and args and env naming those files
+ * rewritten to where they were written) and a TokenRequest token of the pod's
  * ServiceAccount, so every call the operator makes is judged by the chart's own RBAC. Shared by
  * test/integration/chart/ and the end-to-end run.
  */
@@ -80,6 +81,10 @@ export async function podRun(admin: Kube, deployment: V1Deployment, podName: str
     for (const [mountPath, directory] of mounts) expanded = expanded.replace(mountPath, directory);
     return expanded;
   });
+  // A variable naming a file in a mounted Secret (OPENAI_API_KEY_FILE) points where the file was written.
+  for (const [name, value] of Object.entries(env)) {
+    for (const [mountPath, directory] of mounts) if (value.startsWith(`${mountPath}/`)) env[name] = directory + value.slice(mountPath.length);
+  }
   return { args, env, serviceAccount: pod.serviceAccountName! };
 }
 

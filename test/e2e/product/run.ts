@@ -74,7 +74,7 @@ try {
       for (const line of formatTimeline(record.timeline)) process.stdout.write(`${line}\n`);
     }
   }
-  if (refused.length > 0) process.stdout.write(`\nFAILED: the operator was refused by the chart's RBAC:\n${refused.slice(0, 5).map((line) => JSON.stringify(line)).join('\n')}\n`);
+  if (refused.length > 0) process.stdout.write(`\nFAILED: the operator was refused by the chart's RBAC:\n${refused.slice(0, 5).map((line) => JSON.stringify(line).slice(0, 600)).join('\n')}\n`);
 
   const count = (status: Outcome['status']): number => outcomes.filter((outcome) => outcome.status === status).length;
   failed = count('failed') > 0 || refused.length > 0;
@@ -82,7 +82,7 @@ try {
     `\n[e2e] ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped; ` +
       `${(setupMs / 1000).toFixed(1)} s to set up, ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`,
   );
-  if (failed) process.stdout.write(`[e2e] operator's last output:\n${env.operator.tail(20)}\n`);
+  if (failed) process.stdout.write(`[e2e] operator's last output:\n${env.operator.tail(20).split('\n').map((line) => line.slice(0, 600)).join('\n')}\n`);
 } catch (error) {
   process.stderr.write(`[e2e] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
 } finally {
