@@ -412,6 +412,15 @@ export const SCENARIOS: Scenario[] = [
       assert.match((record.status?.gate as { reasons: string[] }).reasons.join('\n'), /suspected prompt injection/);
       await c.expectTrail(record, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
       assert.deepEqual(c.mutations(run), []);
+      // A person looks, approves, and the re-run the model proposed goes ahead.
+      if (c.slackSilent()) {
+        c.notes.push('forced to approval as it should; the approval in Slack was not tried: the operator made no Slack Web API call (the Slack integration is not wired)');
+        return;
+      }
+      await c.click(await c.approvalCard(name), APPROVE_ACTION_ID);
+      const green = await c.waitPhase(name, ['Succeeded', 'Failed', 'RolledBack'], REMEDIATION_MS);
+      assert.equal(green.status?.phase, 'Succeeded');
+      await c.expectTrail(green, APPROVED_TO_GREEN);
     },
   },
 ];
