@@ -1,0 +1,302 @@
+import { entropy, isPlaceholder, type Finding, type Rule } from './finding.ts';
+import { privateKey } from './private-key.ts';
+import { hasVendorPrefix, vendorTokens } from './vendor-tokens.ts';
+
+/**
+ * Our own rules: what secretlint's preset misses in CI logs. Three families besides the vendor formats
+ * (vendor-tokens.ts) and private keys (private-key.ts): credentials in URLs, values whose name says they are
+ * secret (assignments, flags, headers, cookies), and the shapes commands take a password in
+ * (`mysql -pX`, `sshpass -p`, `echo X | docker login --password-stdin`). Each says why it exists.
+ */
+
+const DATABASE_SCHEMES = new Set([
+  'postgres', 'postgresql', 'mysql', 'mysqlx', 'mariadb', 'mongodb', 'mongodb+srv', 'redis', 'rediss',
+  'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j',
+  'neo4j+s', 'cassandra', 'memcached', 'nats', 'kafka',
+]);
+
+/**
+ * Credentials in any URL. The preset's basic-auth rule only knows http(s)/ftp with `[-A-Za-z0-9_]` user and
+ * password, and its database rule skips "example-like" passwords (`user:pass`, user equal to password); in a
+ * CI log those are still real credentials of some environment, so we redact them. The whole URL up to the end
+ * of the authority is replaced, like secretlint does, so the result cannot be re-read as `scheme://x:y@`.
+ */
+const urlCredentials: Rule = (text) => {
+  const findings: Finding[] = [];
+  const pattern =
+    /(?<![A-Za-z0-9+.-])(?:jdbc:)?(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30}):\/\/(?<user>[^\s/?#@:[\]"'<>`]*):(?<password>[^\s[\]"'<>`]+)@[^\s/?#"'<>`[\]]*/g;
+  for (const match of text.matchAll(pattern)) {
+    const password = match.groups?.['password'] ?? '';
+    const user = match.groups?.['user'] ?? '';
+    if (isPlaceholder(password) || isPlaceholder(user)) continue;
+    // Unencoded `/`, `?`, `#` do occur in pasted passwords, but `host:443/@scope/pkg` is a port and a path.
+    if (/^\d+[/?#]/.test(password)) continue;
+    const scheme = (match.groups?.['scheme'] ?? '').toLowerCase();
+    findings.push({
+      start: match.index,
+      end: match.index + match[0].length,
+      type: DATABASE_SCHEMES.has(scheme) ? 'connection-string' : 'url-credentials',
+    });
+  }
+  return findings;
+};
+
+// --------------------------------------------------------------------------------------------- names that say secret
+
+/** Words of an identifier: `imagePullSecret` -> image pull secret, `DB_PASS` -> db pass, `--account-key` -> account key. */
+function wordsOf(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+}
+
+const PASSWORD_WORDS = new Set(['password', 'passwd', 'passphrase', 'pass', 'pwd', 'pw']);
+const SECRET_WORDS = new Set([
+  'secret', 'token', 'credential', 'credentials', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'accountkey',
+  'authtoken', 'accesstoken', 'apitoken', 'sessionid', 'sessiontoken', 'clientsecret', 'sig', 'signature', 'auth',
+]);
+/** `<word> key` names a secret key; `cache key`, `primary key`, `sort key` do not. */
+const KEY_QUALIFIERS = new Set([
+  'api', 'app', 'access', 'private', 'account', 'master', 'signing', 'encryption', 'secret', 'auth', 'deploy',
+  'license', 'service', 'admin', 'client', 'consumer', 'storage', 'subscription', 'webhook', 'shared', 'sas',
+  'application', 'ssh', 'gpg', 'pgp', 'sign', 'write', 'read', 'ingest', 'personal',
+]);
+/**
+ * Words that make a name about a secret rather than the secret: `secretName`, `imagePullSecret` (a Secret's
+ * name), `SECRET_SCANNING`, `password_reset_url`, `passwordMinLength`, `api_key_header` (a header's name).
+ */
+const REFERENCE_WORDS = new Set([
+  'name', 'names', 'ref', 'refs', 'pull', 'existing', 'scanning', 'manager', 'store', 'provider', 'arn', 'mount',
+  'volume', 'rotation', 'type', 'kind', 'url', 'uri', 'endpoint', 'header', 'file', 'path', 'dir', 'env', 'var',
+  'length', 'len', 'min', 'max', 'policy', 'prompt', 'hash', 'stdin', 'required', 'enabled', 'disabled', 'id',
+  'ids', 'count', 'expiry', 'expires', 'ttl', 'timeout', 'lifetime', 'format', 'field', 'param', 'label', 'key',
+  'keys', 'location', 'source', 'backend', 'version', 'length', 'usage', 'regex', 'pattern', 'hint', 'reset',
+  'strength', 'complexity', 'confirm', 'change', 'changed', 'forgot', 'check', 'validation',
+]);
+
+type SecretKind = 'password-assignment' | 'secret-assignment';
+
+/** What a value named `name` is, or undefined when the name does not say it is a secret. */
+export function secretKindOfName(name: string): SecretKind | undefined {
+  const words = wordsOf(name);
+  const last = words.at(-1);
+  if (last === undefined) return undefined;
+  const previous = words.at(-2);
+  if (words.some((w) => w === 'pull' || w === 'existing' || w === 'scanning')) return undefined;
+  if (PASSWORD_WORDS.has(last)) {
+    // `PWD=/home/runner/work/...` is the working directory in every environment dump.
+    if ((last === 'pwd' || last === 'pw' || last === 'pass') && words.length === 1) return undefined;
+    return 'password-assignment';
+  }
+  if (last === 'key' && previous !== undefined && KEY_QUALIFIERS.has(previous)) return 'secret-assignment';
+  if (last === 'id' && previous === 'session') return 'secret-assignment';
+  if (SECRET_WORDS.has(last)) return 'secret-assignment';
+  if (REFERENCE_WORDS.has(last)) return undefined;
+  return undefined;
+}
+
+/** Words that follow `secret:`/`password:` in CI output without being a value (`secrets: inherit`). */
+const NON_VALUES = new Set([
+  'inherit', 'true', 'false', 'null', 'none', 'nil', 'undefined', 'required', 'optional', '~', '""', "''", 'enabled',
+  'disabled', 'on', 'off', 'yes', 'no', 'redacted', 'masked', 'hidden', 'set', 'unset', 'present', 'missing', 'empty',
+  'string', 'secret', 'password', 'token', 'env', 'default', 'auto', 'bearer', 'basic',
+]);
+
+/** Whether `value`, named as a secret of `kind`, is one rather than a word that merely follows the name. */
+function isSecretValue(value: string, kind: SecretKind): boolean {
+  if (value === '' || isPlaceholder(value) || NON_VALUES.has(value.toLowerCase())) return false;
+  if (/^[-=:]/.test(value)) return false; // another flag, or a separator
+  if (kind === 'password-assignment') return true;
+  // A Kubernetes object name (`registry-credentials`, `api-tls-cert`) is a reference to a secret, not one.
+  if (value.length < 40 && /^[a-z]+(?:[-.][a-z]+)+$/.test(value)) return false;
+  if (/^https?:\/\//i.test(value) && !/@/.test(value)) return false;
+  if (/^\d{1,5}$/.test(value)) return false; // ports, counts, seconds
+  return value.length >= 6 || entropy(value) >= 2.5;
+}
+
+/**
+ * A quoted value (JSON-escaped quotes too), or a bare one, which ends where shells, URLs, YAML and connection
+ * strings end it.
+ */
+const VALUE = String.raw`(?:\\"(?<eq>(?:[^"\\\n]|\\[^"\n])+)\\"|"(?<dq>[^"\n]+)"|'(?<sq>[^'\n]+)'|(?<bare>[^\s"'&;,)}\]\\]+))`;
+
+function valueOf(groups: Record<string, string | undefined> | undefined): { value: string; quoted: number } {
+  if (groups?.['eq'] !== undefined) return { value: groups['eq'], quoted: 2 };
+  if (groups?.['dq'] !== undefined) return { value: groups['dq'], quoted: 1 };
+  if (groups?.['sq'] !== undefined) return { value: groups['sq'], quoted: 1 };
+  return { value: groups?.['bare'] ?? '', quoted: 0 };
+}
+
+/**
+ * `name = value`, `name: value`, `"name": "value"`, `name => value`, `name := value`, JSON-escaped or not,
+ * where the name says secret (secretKindOfName). Covers env dumps (`CODECOV_TOKEN=…`), YAML (`token: …`),
+ * JSON (`"auth": "…"` in docker's config.json), query strings (`?sig=…&`), connection strings
+ * (`AccountKey=…;`), headers (`X-Api-Key: …`, `PRIVATE-TOKEN: …`) and cookies (`sessionid=…`).
+ */
+const namedAssignment: Rule = (text) => {
+  const findings: Finding[] = [];
+  const pattern = new RegExp(
+    String.raw`(?<![A-Za-z0-9_.\-])(?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?:\\?["'])?[ \t]*(?::=|=>|=|:)[ \t]*${VALUE}`,
+    'g',
+  );
+  for (const match of text.matchAll(pattern)) {
+    const kind = secretKindOfName(match.groups?.['key'] ?? '');
+    if (kind === undefined) continue;
+    const { value, quoted } = valueOf(match.groups);
+    if (!isSecretValue(value, kind)) continue;
+    const end = match.index + match[0].length - quoted;
+    findings.push({ start: end - value.length, end, type: kind });
+  }
+  return findings;
+};
+
+const FLAG_VALUE = String.raw`(?:"(?<dq>[^"\n]*)"|'(?<sq>[^'\n]*)'|(?<bare>[^\s"'|;&]+))`;
+
+/** `--password X`, `--password=X`, `--account-key X`, `--token X`, `--client-secret=X`: a flag whose name says secret. */
+const secretFlag: Rule = (text) => {
+  const findings: Finding[] = [];
+  const pattern = new RegExp(String.raw`(?<![A-Za-z0-9_-])--(?<flag>[A-Za-z][A-Za-z0-9-]{1,60})(?:[ \t]*[=:][ \t]*|[ \t]+)${FLAG_VALUE}`, 'g');
+  for (const match of text.matchAll(pattern)) {
+    const kind = secretKindOfName(match.groups?.['flag'] ?? '');
+    if (kind === undefined) continue;
+    const { value, quoted } = valueOf(match.groups);
+    if (!isSecretValue(value, kind)) continue;
+    const end = match.index + match[0].length - quoted;
+    findings.push({ start: end - value.length, end, type: kind });
+  }
+  return findings;
+};
+
+function valueFinding(match: RegExpMatchArray, type: string): Finding | undefined {
+  const { value, quoted } = valueOf(match.groups);
+  if (value === '' || isPlaceholder(value)) return undefined;
+  const end = match.index! + match[0].length - quoted;
+  return { start: end - value.length, end, type };
+}
+
+/** Commands that take a password in a short flag or on stdin; each needs its command, because `-p` alone means port or parents. */
+const COMMAND_PASSWORDS: readonly RegExp[] = [
+  // mysql -pX (glued; `-p` alone prompts), sshpass -p X / -pX
+  new RegExp(String.raw`\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport)\b[^\n|;&]*?[ \t]-p(?!assword)${FLAG_VALUE}`, 'g'),
+  new RegExp(String.raw`\bsshpass\b[^\n|;&]*?[ \t]-p[ \t]*${FLAG_VALUE}`, 'g'),
+  // docker/podman/helm/oras/... login -p X; twine upload -p X
+  new RegExp(String.raw`\b(?:docker|podman|buildah|skopeo|helm|nerdctl|oras|crane|regctl|cf|az)\b[^\n|;&]*?\blogin\b[^\n|;&]*?[ \t]-p[ \t]+${FLAG_VALUE}`, 'g'),
+  new RegExp(String.raw`\btwine\b[^\n|;&]*?[ \t]-p[ \t]+${FLAG_VALUE}`, 'g'),
+  // echo X | docker login --password-stdin (and printf '%s' X | ...)
+  new RegExp(String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:'%s\\?n?'[ \t]+|"%s\\?n?"[ \t]+)?${FLAG_VALUE}[ \t]*\|[^\n]*?(?:--password-stdin|\blogin\b)`, 'g'),
+];
+
+const commandPasswords: Rule = (text) => {
+  const findings: Finding[] = [];
+  for (const pattern of COMMAND_PASSWORDS) {
+    for (const match of text.matchAll(pattern)) {
+      const finding = valueFinding(match, 'password-assignment');
+      if (finding !== undefined && !/^-/.test(text.slice(finding.start, finding.end))) findings.push(finding);
+    }
+  }
+  return findings;
+};
+
+/** `curl -u user:pass`, `--user user:pass`, `wget --http-password`; `-b`/`--cookie` values and Cookie headers. */
+const httpClientCredentials: Rule = (text) => {
+  const findings: Finding[] = [];
+  const user = /\b(?:curl|wget|http|httpie)\b[^\n|;&]*?[ \t](?:-u|--user|--proxy-user|-U)(?:=|[ \t]*)["']?(?<name>[^\s:"']*):(?<secret>[^\s"']+)/g;
+  for (const match of text.matchAll(user)) {
+    const secret = match.groups?.['secret'] ?? '';
+    if (isPlaceholder(secret)) continue;
+    const end = match.index + match[0].length;
+    findings.push({ start: end - secret.length, end, type: 'password-assignment' });
+  }
+  const cookie = /(?:\b(?:curl|wget)\b[^\n|;&]*?[ \t](?:-b|--cookie)(?:=|[ \t]+)|(?<![A-Za-z-])(?:set-)?cookie["']?[ \t]*:[ \t]*)["']?(?<value>[^\n"']+)/gi;
+  for (const match of text.matchAll(cookie)) {
+    const value = match.groups?.['value'] ?? '';
+    const valueStart = match.index + match[0].length - value.length;
+    // Each `name=value` pair's value; a cookie file path (`-b cookies.txt`) has none.
+    for (const pair of value.matchAll(/(?:^|;[ \t]*)[^=;\s]+=(?<v>[^;\s]+)/g)) {
+      const v = pair.groups?.['v'] ?? '';
+      if (v.length < 4 || isPlaceholder(v)) continue;
+      const end = valueStart + pair.index + pair[0].length;
+      findings.push({ start: end - v.length, end, type: 'cookie' });
+    }
+  }
+  return findings;
+};
+
+/** `Authorization:` headers and bare `Bearer` credentials printed by curl -v, HTTP client debug logs, ... */
+const authorizationHeader: Rule = (text) => {
+  const findings: Finding[] = [];
+  const patterns = [
+    /(?<![A-Za-z-])(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|digest|negotiate|bot|sso-key|apikey|key)[ \t]+)?(?<value>[A-Za-z0-9._~+/=:-]{8,})/gi,
+    /(?<![A-Za-z])bearer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/gi,
+  ];
+  for (const pattern of patterns) {
+    for (const match of text.matchAll(pattern)) {
+      const value = match.groups?.['value'] ?? '';
+      if (isPlaceholder(value)) continue;
+      const end = match.index + match[0].length;
+      findings.push({ start: end - value.length, end, type: 'authorization-header' });
+    }
+  }
+  return findings;
+};
+
+/** `::add-mask::VALUE`: the runner hides VALUE from later lines, but the command line itself shows it. */
+const addMask: Rule = (text) => {
+  const findings: Finding[] = [];
+  for (const match of text.matchAll(/::add-mask::(?<value>[^\s]+)/g)) {
+    const value = match.groups?.['value'] ?? '';
+    if (isPlaceholder(value)) continue;
+    const end = match.index + match[0].length;
+    findings.push({ start: end - value.length, end, type: 'masked-value' });
+  }
+  return findings;
+};
+
+/** JWTs: the preset has no JWT rule. Header and payload are base64url JSON objects, so both start with `eyJ`. */
+const jwt: Rule = (text) => {
+  const findings: Finding[] = [];
+  const pattern = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+  for (const match of text.matchAll(pattern)) {
+    findings.push({ start: match.index, end: match.index + match[0].length, type: 'jwt' });
+  }
+  return findings;
+};
+
+/** The mark a cut leaves (src/logs/log-normalizer.ts `cutLine`, the extractor's byte budget): a cut never hides what it cut. */
+export const CUT_MARK = '…';
+
+/**
+ * A token-like run that ends at a cut. Whatever it was, what is left can no longer be recognised by its
+ * full shape (a `ghp_` token cut to 20 characters, half a JWT), so a cut that lands inside a candidate (a run
+ * with letters and digits, or a vendor prefix) is treated as a secret.
+ */
+const cutCandidate: Rule = (text) => {
+  const findings: Finding[] = [];
+  for (const match of text.matchAll(/[A-Za-z0-9_+/=.~%-]{6,}…/g)) {
+    const run = match[0].slice(0, -1).replace(/^[^A-Za-z0-9]+/, '');
+    const mixed = /[A-Za-z]/.test(run) && /[0-9]/.test(run) && run.length >= 12 && entropy(run) >= 3;
+    if (!mixed && !hasVendorPrefix(run)) continue;
+    findings.push({ start: match.index + match[0].length - 1 - run.length, end: match.index + match[0].length - 1, type: 'truncated-secret' });
+  }
+  return findings;
+};
+
+export const OWN_RULES: readonly Rule[] = [
+  urlCredentials,
+  namedAssignment,
+  secretFlag,
+  commandPasswords,
+  httpClientCredentials,
+  authorizationHeader,
+  addMask,
+  vendorTokens,
+  jwt,
+  privateKey,
+  cutCandidate,
+];
+
+export function ownFindings(text: string): Finding[] {
+  return OWN_RULES.flatMap((rule) => rule(text));
+}
