@@ -16,8 +16,7 @@ import { loadDefaultScanner, type SecretScanner } from './redaction/secretlint-s
 import type { Excerpt, Extraction, Signal } from './types.ts';
 
 export { addCounts } from './redaction/apply.ts';
-export { REDACTION_MARKER_PREFIX, redactionMarker } from './redaction/finding.ts';
-export { CUT_MARK } from './redaction/own-rules.ts';
+export { CUT_MARK, REDACTION_MARKER_PREFIX, redactionMarker } from './redaction/finding.ts';
 export type { ScanMessage, SecretScanner } from './redaction/secretlint-scanner.ts';
 
 export interface RedactOptions {

@@ -65,3 +65,17 @@ export function entropy(text: string): number {
   }
   return bits;
 }
+
+/**
+ * The mark a cut leaves where it lands inside a token-like run (log-normalizer's line limit, the extractor's
+ * byte budget): what is left of a cut token no longer has the token's full shape, so the redactor treats a
+ * candidate run that ends at this mark as a secret (own-rules.ts, `cutCandidate`).
+ */
+export const CUT_MARK = '…';
+
+const TOKEN_CHAR = /[A-Za-z0-9_+/=.~%-]/;
+
+/** Whether cutting `text` at `at` splits a token-like run (the characters on both sides belong to one). */
+export function cutsInsideToken(text: string, at: number): boolean {
+  return at > 0 && at < text.length && TOKEN_CHAR.test(text[at - 1]!) && TOKEN_CHAR.test(text[at]!);
+}

@@ -1,4 +1,4 @@
-import { entropy, isPlaceholder, type Finding, type Rule } from './finding.ts';
+import { CUT_MARK, entropy, isPlaceholder, type Finding, type Rule } from './finding.ts';
 import { privateKey } from './private-key.ts';
 import { hasVendorPrefix, vendorTokens } from './vendor-tokens.ts';
 
@@ -73,7 +73,10 @@ const REFERENCE_WORDS = new Set([
   'length', 'len', 'min', 'max', 'policy', 'prompt', 'hash', 'stdin', 'required', 'enabled', 'disabled', 'id',
   'ids', 'count', 'expiry', 'expires', 'ttl', 'timeout', 'lifetime', 'format', 'field', 'param', 'label', 'key',
   'keys', 'location', 'source', 'backend', 'version', 'length', 'usage', 'regex', 'pattern', 'hint', 'reset',
-  'strength', 'complexity', 'confirm', 'change', 'changed', 'forgot', 'check', 'validation',
+  'strength', 'complexity', 'confirm', 'change', 'changed', 'forgot', 'check', 'validation', 'at', 'used',
+  'limit', 'budget', 'enabled', 'set', 'exists', 'missing', 'error', 'errors', 'provided', 'generated', 'created',
+  'updated', 'rotated', 'sha', 'digest', 'checksum', 'algorithm', 'alg', 'method', 'mode', 'scope', 'scopes',
+  'issuer', 'audience', 'owner', 'user', 'username', 'email', 'description', 'help', 'placeholder', 'title',
 ]);
 
 type SecretKind = 'password-assignment' | 'secret-assignment';
@@ -94,6 +97,11 @@ export function secretKindOfName(name: string): SecretKind | undefined {
   if (last === 'id' && previous === 'session') return 'secret-assignment';
   if (SECRET_WORDS.has(last)) return 'secret-assignment';
   if (REFERENCE_WORDS.has(last)) return undefined;
+  // `SECRET_KEY_BASE`, `password_value`, `db_password_prod`: a secret word anywhere, and nothing after it
+  // that makes the name about the secret rather than the secret.
+  if (words.some((w) => w === 'secret' || w === 'password' || w === 'passwd')) {
+    return words.includes('secret') ? 'secret-assignment' : 'password-assignment';
+  }
   return undefined;
 }
 
@@ -122,11 +130,36 @@ function isSecretValue(value: string, kind: SecretKind): boolean {
  */
 const VALUE = String.raw`(?:\\"(?<eq>(?:[^"\\\n]|\\[^"\n])+)\\"|"(?<dq>[^"\n]+)"|'(?<sq>[^'\n]+)'|(?<bare>[^\s"'&;,)}\]\\]+))`;
 
-function valueOf(groups: Record<string, string | undefined> | undefined): { value: string; quoted: number } {
-  if (groups?.['eq'] !== undefined) return { value: groups['eq'], quoted: 2 };
-  if (groups?.['dq'] !== undefined) return { value: groups['dq'], quoted: 1 };
-  if (groups?.['sq'] !== undefined) return { value: groups['sq'], quoted: 1 };
-  return { value: groups?.['bare'] ?? '', quoted: 0 };
+/** The value group that matched, and where it lies in the text (patterns carry the `d` flag). */
+function valueSpan(match: RegExpExecArray): { value: string; start: number; end: number } | undefined {
+  for (const name of ['eq', 'dq', 'sq', 'bare']) {
+    const value = match.groups?.[name];
+    const span = match.indices?.groups?.[name];
+    if (value !== undefined && span !== undefined) return { value, start: span[0], end: span[1] };
+  }
+  return undefined;
+}
+
+/**
+ * Every match of `pattern` whose name group (`key` or `flag`) says secret. A match whose name does not is
+ * resumed right after the name, so `"Blob": "AccountName=x;AccountKey=…"` and `--prod --token=…` still let
+ * the inner name be seen.
+ */
+function namedValues(text: string, pattern: RegExp, nameGroup: string): Finding[] {
+  const findings: Finding[] = [];
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const name = match.groups?.[nameGroup] ?? '';
+    // `https://x-access-token:<token>@host`: the user of a URL, whose password the URL rule takes.
+    const kind = text.slice(Math.max(0, match.index - 3), match.index) === '://' ? undefined : secretKindOfName(name);
+    const span = valueSpan(match);
+    if (kind === undefined || span === undefined || !isSecretValue(span.value, kind)) {
+      pattern.lastIndex = (match.indices?.groups?.[nameGroup]?.[1] ?? match.index) + 1;
+      continue;
+    }
+    findings.push({ start: span.start, end: span.end, type: kind });
+  }
+  return findings;
 }
 
 /**
@@ -135,45 +168,22 @@ function valueOf(groups: Record<string, string | undefined> | undefined): { valu
  * JSON (`"auth": "…"` in docker's config.json), query strings (`?sig=…&`), connection strings
  * (`AccountKey=…;`), headers (`X-Api-Key: …`, `PRIVATE-TOKEN: …`) and cookies (`sessionid=…`).
  */
-const namedAssignment: Rule = (text) => {
-  const findings: Finding[] = [];
-  const pattern = new RegExp(
-    String.raw`(?<![A-Za-z0-9_.\-])(?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?:\\?["'])?[ \t]*(?::=|=>|=|:)[ \t]*${VALUE}`,
-    'g',
-  );
-  for (const match of text.matchAll(pattern)) {
-    const kind = secretKindOfName(match.groups?.['key'] ?? '');
-    if (kind === undefined) continue;
-    const { value, quoted } = valueOf(match.groups);
-    if (!isSecretValue(value, kind)) continue;
-    const end = match.index + match[0].length - quoted;
-    findings.push({ start: end - value.length, end, type: kind });
-  }
-  return findings;
-};
+const ASSIGNMENT = new RegExp(
+  String.raw`(?<![A-Za-z0-9_.\-])(?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?:\\?["'])?[ \t]*(?::=|=>|=|:)[ \t]*${VALUE}`,
+  'dg',
+);
+const namedAssignment: Rule = (text) => namedValues(text, ASSIGNMENT, 'key');
 
 const FLAG_VALUE = String.raw`(?:"(?<dq>[^"\n]*)"|'(?<sq>[^'\n]*)'|(?<bare>[^\s"'|;&]+))`;
 
 /** `--password X`, `--password=X`, `--account-key X`, `--token X`, `--client-secret=X`: a flag whose name says secret. */
-const secretFlag: Rule = (text) => {
-  const findings: Finding[] = [];
-  const pattern = new RegExp(String.raw`(?<![A-Za-z0-9_-])--(?<flag>[A-Za-z][A-Za-z0-9-]{1,60})(?:[ \t]*[=:][ \t]*|[ \t]+)${FLAG_VALUE}`, 'g');
-  for (const match of text.matchAll(pattern)) {
-    const kind = secretKindOfName(match.groups?.['flag'] ?? '');
-    if (kind === undefined) continue;
-    const { value, quoted } = valueOf(match.groups);
-    if (!isSecretValue(value, kind)) continue;
-    const end = match.index + match[0].length - quoted;
-    findings.push({ start: end - value.length, end, type: kind });
-  }
-  return findings;
-};
+const FLAG = new RegExp(String.raw`(?<![A-Za-z0-9_-])--(?<flag>[A-Za-z][A-Za-z0-9-]{1,60})(?:[ \t]*[=:][ \t]*|[ \t]+)${FLAG_VALUE}`, 'dg');
+const secretFlag: Rule = (text) => namedValues(text, FLAG, 'flag');
 
-function valueFinding(match: RegExpMatchArray, type: string): Finding | undefined {
-  const { value, quoted } = valueOf(match.groups);
-  if (value === '' || isPlaceholder(value)) return undefined;
-  const end = match.index! + match[0].length - quoted;
-  return { start: end - value.length, end, type };
+function valueFinding(match: RegExpExecArray, type: string): Finding | undefined {
+  const span = valueSpan(match);
+  if (span === undefined || span.value === '' || isPlaceholder(span.value)) return undefined;
+  return { start: span.start, end: span.end, type };
 }
 
 /** Commands that take a password in a short flag or on stdin; each needs its command, because `-p` alone means port or parents. */
@@ -184,6 +194,8 @@ const COMMAND_PASSWORDS: readonly RegExp[] = [
   // docker/podman/helm/oras/... login -p X; twine upload -p X
   new RegExp(String.raw`\b(?:docker|podman|buildah|skopeo|helm|nerdctl|oras|crane|regctl|cf|az)\b[^\n|;&]*?\blogin\b[^\n|;&]*?[ \t]-p[ \t]+${FLAG_VALUE}`, 'g'),
   new RegExp(String.raw`\btwine\b[^\n|;&]*?[ \t]-p[ \t]+${FLAG_VALUE}`, 'g'),
+  // ~/.netrc: machine HOST login USER password SECRET
+  new RegExp(String.raw`\bmachine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+${FLAG_VALUE}`, 'g'),
   // echo X | docker login --password-stdin (and printf '%s' X | ...)
   new RegExp(String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:'%s\\?n?'[ \t]+|"%s\\?n?"[ \t]+)?${FLAG_VALUE}[ \t]*\|[^\n]*?(?:--password-stdin|\blogin\b)`, 'g'),
 ];
@@ -191,7 +203,8 @@ const COMMAND_PASSWORDS: readonly RegExp[] = [
 const commandPasswords: Rule = (text) => {
   const findings: Finding[] = [];
   for (const pattern of COMMAND_PASSWORDS) {
-    for (const match of text.matchAll(pattern)) {
+    const indexed = new RegExp(pattern.source, 'dg');
+    for (let match = indexed.exec(text); match !== null; match = indexed.exec(text)) {
       const finding = valueFinding(match, 'password-assignment');
       if (finding !== undefined && !/^-/.test(text.slice(finding.start, finding.end))) findings.push(finding);
     }
@@ -264,9 +277,6 @@ const jwt: Rule = (text) => {
   return findings;
 };
 
-/** The mark a cut leaves (src/logs/log-normalizer.ts `cutLine`, the extractor's byte budget): a cut never hides what it cut. */
-export const CUT_MARK = '…';
-
 /**
  * A token-like run that ends at a cut. Whatever it was, what is left can no longer be recognised by its
  * full shape (a `ghp_` token cut to 20 characters, half a JWT), so a cut that lands inside a candidate (a run
@@ -274,9 +284,9 @@ export const CUT_MARK = '…';
  */
 const cutCandidate: Rule = (text) => {
   const findings: Finding[] = [];
-  for (const match of text.matchAll(/[A-Za-z0-9_+/=.~%-]{6,}…/g)) {
+  for (const match of text.matchAll(new RegExp(`[A-Za-z0-9_+/=.~%-]{6,}${CUT_MARK}`, 'g'))) {
     const run = match[0].slice(0, -1).replace(/^[^A-Za-z0-9]+/, '');
-    const mixed = /[A-Za-z]/.test(run) && /[0-9]/.test(run) && run.length >= 12 && entropy(run) >= 3;
+    const mixed = /[A-Za-z]/.test(run) && /[0-9]/.test(run) && run.length >= 8 && entropy(run) >= 2.5;
     if (!mixed && !hasVendorPrefix(run)) continue;
     findings.push({ start: match.index + match[0].length - 1 - run.length, end: match.index + match[0].length - 1, type: 'truncated-secret' });
   }

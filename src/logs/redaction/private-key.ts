@@ -13,6 +13,8 @@ const KEY_BEGIN = /-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----/g;
 const KEY_END = /-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----/g;
 /** Armor of anything that is not a private key: certificates, CSRs, public keys, PKCS#7, DH parameters. */
 const PUBLIC_BEGIN = /-----BEGIN (?![A-Z0-9 ]*PRIVATE)[A-Z0-9 ]+-----/;
+/** The tail of a public BEGIN line whose start was split off (a JSON-escaped block decoded word by word). */
+const PUBLIC_OPENER_TAIL = /(?:CERTIFICATE|PUBLIC KEY|REQUEST|PKCS7|X509 CRL|PARAMETERS)-----[ \t]*$/;
 const PUBLIC_END = /-----END (?![A-Z0-9 ]*PRIVATE)[A-Z0-9 ]+-----/;
 /** A line of a key body (after its prefix): base64 (PEM/OpenSSH), or an RFC 1421 / PGP armor header. */
 const KEY_BODY_LINE = /^[ \t]*(?:[A-Za-z0-9+/]+={0,2}|=[A-Za-z0-9+/]{4}|(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset):[^\n]*|)[ \t]*$/;
@@ -139,7 +141,7 @@ function markerlessRuns(text: string, lines: readonly { start: number; end: numb
     const last = j < lines.length && LAST_PAYLOAD.test(lineText(j)) && !/-----/.test(lineText(j)) ? j : j - 1;
     const opener = i > 0 ? lineText(i - 1) : '';
     const closer = last + 1 < lines.length ? lineText(last + 1) : '';
-    const isPublic = PUBLIC_BEGIN.test(opener) || PUBLIC_END.test(closer) || insidePublicBlock(text, lines[i]!.start);
+    const isPublic = PUBLIC_BEGIN.test(opener) || PUBLIC_OPENER_TAIL.test(opener) || PUBLIC_END.test(closer) || insidePublicBlock(text, lines[i]!.start);
     if (!isPublic) findings.push({ start: lines[i]!.start, end: lines[last]!.end, type: 'private-key' });
     i = last + 1;
   }
