@@ -26,6 +26,7 @@ import { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
+import { redactFailureRecordSpec, unredactedSpecCondition } from '../../src/logs/redaction/failure-record-spec.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
 /**
@@ -145,7 +146,10 @@ export class FailureRecordReconciler {
         next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
         throw new StalledError(message);
       }
-      spec = parsed.data;
+      // Nothing below sees the stored spec: a record created by hand may hold secrets (src/logs/redaction/failure-record-spec.ts).
+      const redacted = await redactFailureRecordSpec(parsed.data);
+      spec = redacted.spec;
+      if (Object.keys(redacted.redactions).length > 0) next.conditions = setCondition(next.conditions, unredactedSpecCondition(redacted.redactions, at.observedGeneration), now);
 
       const steps: FailurePhase[] = [];
       let analysis: AnalysisStatus | undefined = original.analysis;

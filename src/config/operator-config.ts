@@ -33,6 +33,12 @@ const SOURCES = {
   identity: { flag: '--identity', env: undefined },
   httpAddress: { flag: '--http-address', env: undefined },
   httpPort: { flag: '--http-port', env: undefined },
+  metricsAddress: { flag: '--metrics-address', env: 'CI_REMEDIATOR_METRICS_ADDRESS' },
+  metricsPort: { flag: '--metrics-port', env: 'CI_REMEDIATOR_METRICS_PORT' },
+  ingestMaxConnections: { flag: '--ingest-max-connections', env: undefined },
+  ingestMaxBodies: { flag: '--ingest-max-bodies', env: undefined },
+  ingestHeaderTimeoutMs: { flag: '--ingest-header-timeout', env: undefined },
+  ingestBodyTimeoutMs: { flag: '--ingest-body-timeout', env: undefined },
   resyncPeriodMs: { flag: '--resync-period', env: undefined },
   maxConcurrentReconciles: { flag: '--max-concurrent-reconciles', env: undefined },
   logLevel: { flag: '--log-level', env: 'CI_REMEDIATOR_LOG_LEVEL' },
@@ -105,6 +111,13 @@ const RawConfig = z.object({
   identity: z.string().trim().min(1).max(128).optional(),
   httpAddress: z.string().trim().min(1).default('0.0.0.0'),
   httpPort: Integer(0, 65535).default(8080),
+  // A port of its own, so a Service or NetworkPolicy can expose the ingest port without exposing metrics.
+  metricsAddress: z.string().trim().min(1).default('0.0.0.0'),
+  metricsPort: Integer(0, 65535).default(9090),
+  ingestMaxConnections: Integer(1, 100_000).default(300),
+  ingestMaxBodies: Integer(1, 4096).default(32),
+  ingestHeaderTimeoutMs: DurationMs('100ms', '1m').default(5_000),
+  ingestBodyTimeoutMs: DurationMs('100ms', '5m').default(10_000),
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
   maxConcurrentReconciles: Integer(1, 256).default(8),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -161,8 +174,16 @@ Options:
   --renew-deadline D                how long the leader tries to renew before giving up (default 10s)
   --retry-period D                  between election attempts (default 2s)
   --identity ID                     this replica's holder identity (default <hostname>-<pid>)
-  --http-address ADDR               health and metrics address (default 0.0.0.0)
-  --http-port N                     health and metrics port; 0 picks a free one (default 8080)
+  --http-address ADDR               health and ingest address (default 0.0.0.0)
+  --http-port N                     health and ingest port; 0 picks a free one (default 8080)
+  --metrics-address ADDR            [CI_REMEDIATOR_METRICS_ADDRESS] /metrics (and health) address (default 0.0.0.0)
+  --metrics-port N                  [CI_REMEDIATOR_METRICS_PORT] /metrics port, never the ingest port;
+                                    0 picks a free one (default 9090)
+  --ingest-max-connections N        open connections on the ingest port; more are refused (default 300)
+  --ingest-max-bodies N             request bodies read at once before their signature is checked; more
+                                    are answered 503 (default 32)
+  --ingest-header-timeout D         time to send the request headers (default 5s)
+  --ingest-body-timeout D           time to send the request body, answered 408 after (default 10s)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
   --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for analysis and gating and,
                                     separately, for execution (default 8)
@@ -183,7 +204,8 @@ Options:
   --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
   -h, --help                        Show this help
 
-Endpoints: /healthz, /readyz, /metrics, and POST /api/v1/failures with an ingest secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
+Endpoints: /healthz, /readyz and POST /api/v1/failures (with an ingest secret) on --http-port; /metrics,
+/healthz and /readyz on --metrics-port. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
 `;
 
@@ -218,6 +240,12 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         identity: { type: 'string' },
         'http-address': { type: 'string' },
         'http-port': { type: 'string' },
+        'metrics-address': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'ingest-max-connections': { type: 'string' },
+        'ingest-max-bodies': { type: 'string' },
+        'ingest-header-timeout': { type: 'string' },
+        'ingest-body-timeout': { type: 'string' },
         'resync-period': { type: 'string' },
         'max-concurrent-reconciles': { type: 'string' },
         'log-level': { type: 'string' },
