@@ -64,7 +64,7 @@ export interface IngestOptions {
   maxBodyBytes?: number;
   /** Bodies read at once, before their signature could be checked (default 32). */
   maxBodies?: number;
-  /** Bytes of those bodies held at once (default 16 MiB). */
+  /** Bytes of those bodies held at once (default 8 MiB: five bodies of the largest size). */
   maxBytesInFlight?: number;
   /** Time a client has to send the whole body (default 10 s). */
   bodyTimeoutMs?: number;
@@ -72,7 +72,7 @@ export interface IngestOptions {
   githubWebUrl?: string;
 }
 
-export const DEFAULT_INGEST_LIMITS = Object.freeze({ maxBodies: 32, maxBytesInFlight: 16 * 1024 * 1024, bodyTimeoutMs: 10_000 });
+export const DEFAULT_INGEST_LIMITS = Object.freeze({ maxBodies: 32, maxBytesInFlight: 8 * 1024 * 1024, bodyTimeoutMs: 10_000 });
 
 export type IngestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 

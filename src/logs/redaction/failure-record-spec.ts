@@ -27,15 +27,19 @@ const MAX = { name: 256, path: 512, url: 2048, branch: 255, author: 256, excerpt
 
 export async function redactFailureRecordSpec(spec: FailureRecordSpec, options?: RedactOptions): Promise<RedactedSpec> {
   const redactions: Record<string, number> = {};
-  const text = async (value: string, max: number): Promise<string> => {
+  const text = async (value: string, max: number, count = true): Promise<string> => {
     if (value === '') return value;
     const redacted = await redactText(value, options);
-    addCounts(redactions, redacted.redactions);
+    if (count) addCounts(redactions, redacted.redactions);
     return redacted.text.length > max ? redacted.text.slice(0, max) : redacted.text;
   };
   const optional = async (value: string | undefined, max: number): Promise<string | undefined> => (value === undefined ? undefined : text(value, max));
 
   const job = async (failed: FailedJob): Promise<FailedJob> => {
+    // The key line is usually a line of the excerpt: one occurrence in the log, counted once.
+    const start = failed.excerptStartLine ?? 1;
+    const keyLineInExcerpt =
+      failed.keyLine !== undefined && failed.excerpt !== '' && failed.keyLine.line >= start && failed.keyLine.line < start + failed.excerpt.split('\n').length;
     const failedStep = await optional(failed.failedStep, MAX.name);
     const cacheKeys = failed.cacheKeys === undefined ? undefined : await Promise.all(failed.cacheKeys.map((key) => text(key, MAX_CACHE_KEY_LENGTH)));
     return {
@@ -44,7 +48,7 @@ export async function redactFailureRecordSpec(spec: FailureRecordSpec, options?:
       url: await text(failed.url, MAX.url),
       ...(failedStep !== undefined && { failedStep }),
       excerpt: await text(failed.excerpt, MAX.excerpt),
-      ...(failed.keyLine !== undefined && { keyLine: { line: failed.keyLine.line, text: await text(failed.keyLine.text, MAX.keyLine) } }),
+      ...(failed.keyLine !== undefined && { keyLine: { line: failed.keyLine.line, text: await text(failed.keyLine.text, MAX.keyLine, !keyLineInExcerpt) } }),
       ...(cacheKeys !== undefined && { cacheKeys: [...new Set(cacheKeys)] }),
     };
   };

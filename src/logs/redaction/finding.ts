@@ -30,7 +30,8 @@ export function isPlaceholder(value: string): boolean {
     /^%[A-Za-z_]+%$/.test(value) ||
     /^<[^<>]*>$/.test(value) ||
     /^\$\(.*\)$/.test(value) ||
-    /^\[[^\]]*\]$/.test(value) // [hidden], [masked], [secure]
+    /^\[[^\]]*\]$/.test(value) || // [hidden], [masked], [secure]
+    /^(?:process\.env|import\.meta\.env|os\.environ|System\.getenv|ENV|env|secrets|vars|config|settings)[.[(]/.test(value) // code reading a secret
   );
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createNamespace, createObject, eventually, getObject, kube, listObjects, RECORDS, type Kube } from '../../support/kube.ts';
+import { createNamespace, createObject, eventually, kube, listObjects, RECORDS, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
 import { failureRecord, isGated, waitGated } from './fixtures.ts';
