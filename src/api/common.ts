@@ -80,7 +80,9 @@ export const RepositoryName = z
   .string()
   .max(140)
   .regex(REPOSITORY, { error: `must be a repository as ${REPOSITORY_FORMAT}` })
-  .refine((value) => parseRepositoryName(value) !== undefined, { error: `must be a repository name of at most ${MAX_REPOSITORY_NAME_LENGTH} characters` });
+  .refine((value) => !REPOSITORY.test(value) || parseRepositoryName(value) !== undefined, {
+    error: `must be a repository name of at most ${MAX_REPOSITORY_NAME_LENGTH} characters`,
+  });
 export type RepositoryName = z.infer<typeof RepositoryName>;
 
 /**

@@ -29,8 +29,8 @@ const urlCredentials: Rule = (text) => {
     const password = match.groups?.['password'] ?? '';
     const user = match.groups?.['user'] ?? '';
     if (isPlaceholder(password) || isPlaceholder(user)) continue;
-    // Unencoded `/`, `?`, `#` do occur in pasted passwords, but `host:443/@scope/pkg` is a port and a path.
-    if (/^\d+[/?#]/.test(password)) continue;
+    // Unencoded `/` does occur in pasted passwords, but `host:443/@scope/pkg` is a port and a path.
+    if (/^\d+\//.test(password)) continue;
     const scheme = (match.groups?.['scheme'] ?? '').toLowerCase();
     findings.push({
       start: match.index,
@@ -115,7 +115,6 @@ const NON_VALUES = new Set([
 /** Whether `value`, named as a secret of `kind`, is one rather than a word that merely follows the name. */
 function isSecretValue(value: string, kind: SecretKind): boolean {
   if (value === '' || isPlaceholder(value) || NON_VALUES.has(value.toLowerCase())) return false;
-  if (/^[-=:]/.test(value)) return false; // another flag, or a separator
   if (kind === 'password-assignment') return true;
   // A Kubernetes object name (`registry-credentials`, `api-tls-cert`) is a reference to a secret, not one.
   if (value.length < 40 && /^[a-z]+(?:[-.][a-z]+)+$/.test(value)) return false;
@@ -145,7 +144,7 @@ function valueSpan(match: RegExpExecArray): { value: string; start: number; end:
  * resumed right after the name, so `"Blob": "AccountName=x;AccountKey=…"` and `--prod --token=…` still let
  * the inner name be seen.
  */
-function namedValues(text: string, pattern: RegExp, nameGroup: string): Finding[] {
+function namedValues(text: string, pattern: RegExp, nameGroup: string, isFlag = false): Finding[] {
   const findings: Finding[] = [];
   pattern.lastIndex = 0;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
@@ -153,7 +152,8 @@ function namedValues(text: string, pattern: RegExp, nameGroup: string): Finding[
     // `https://x-access-token:<token>@host`: the user of a URL, whose password the URL rule takes.
     const kind = text.slice(Math.max(0, match.index - 3), match.index) === '://' ? undefined : secretKindOfName(name);
     const span = valueSpan(match);
-    if (kind === undefined || span === undefined || !isSecretValue(span.value, kind)) {
+    // After a flag, a value starting with `-` is the next flag (`--password --verbose`).
+    if (kind === undefined || span === undefined || !isSecretValue(span.value, kind) || (isFlag && /^[-=:]/.test(span.value))) {
       pattern.lastIndex = (match.indices?.groups?.[nameGroup]?.[1] ?? match.index) + 1;
       continue;
     }
@@ -178,7 +178,7 @@ const FLAG_VALUE = String.raw`(?:"(?<dq>[^"\n]*)"|'(?<sq>[^'\n]*)'|(?<bare>[^\s"
 
 /** `--password X`, `--password=X`, `--account-key X`, `--token X`, `--client-secret=X`: a flag whose name says secret. */
 const FLAG = new RegExp(String.raw`(?<![A-Za-z0-9_-])--(?<flag>[A-Za-z][A-Za-z0-9-]{1,60})(?:[ \t]*[=:][ \t]*|[ \t]+)${FLAG_VALUE}`, 'dg');
-const secretFlag: Rule = (text) => namedValues(text, FLAG, 'flag');
+const secretFlag: Rule = (text) => namedValues(text, FLAG, 'flag', true);
 
 function valueFinding(match: RegExpExecArray, type: string): Finding | undefined {
   const span = valueSpan(match);
