@@ -87,6 +87,11 @@ export function secretKindOfName(name: string): SecretKind | undefined {
   const last = words.at(-1);
   if (last === undefined) return undefined;
   const previous = words.at(-2);
+  // Run together in one word: `PGPASSWORD`, `MYSQL_PWD`, `NPM_AUTHTOKEN`, `clientsecret`.
+  const compound = /(?:password|passwd|secret|token)$/.exec(last)?.[0];
+  if (compound !== undefined && compound !== last && !words.some((w) => REFERENCE_WORDS.has(w) && w !== last)) {
+    return compound === 'password' || compound === 'passwd' ? 'password-assignment' : 'secret-assignment';
+  }
   if (words.some((w) => w === 'pull' || w === 'existing' || w === 'scanning')) return undefined;
   if (PASSWORD_WORDS.has(last)) {
     // `PWD=/home/runner/work/...` is the working directory in every environment dump.
@@ -172,7 +177,9 @@ const ASSIGNMENT = new RegExp(
   String.raw`(?<![A-Za-z0-9_.\-])(?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})(?:\\?["'])?[ \t]*(?::=|=>|=|:)[ \t]*${VALUE}`,
   'dg',
 );
-const namedAssignment: Rule = (text) => namedValues(text, ASSIGNMENT, 'key');
+/** Java system properties and Gradle project properties: `-Dsonar.password=…`, `-PnexusPassword=…`. */
+const PROPERTY = new RegExp(String.raw`(?<![A-Za-z0-9_])-[DP](?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})=${VALUE}`, 'dg');
+const namedAssignment: Rule = (text) => [...namedValues(text, ASSIGNMENT, 'key'), ...namedValues(text, PROPERTY, 'key')];
 
 const FLAG_VALUE = String.raw`(?:"(?<dq>[^"\n]*)"|'(?<sq>[^'\n]*)'|(?<bare>[^\s"'|;&]+))`;
 
