@@ -179,7 +179,19 @@ const ASSIGNMENT = new RegExp(
 );
 /** Java system properties and Gradle project properties: `-Dsonar.password=…`, `-PnexusPassword=…`. */
 const PROPERTY = new RegExp(String.raw`(?<![A-Za-z0-9_])-[DP](?<key>[A-Za-z_][A-Za-z0-9_.\-]{0,79})=${VALUE}`, 'dg');
-const namedAssignment: Rule = (text) => [...namedValues(text, ASSIGNMENT, 'key'), ...namedValues(text, PROPERTY, 'key')];
+/** `npm config set //registry/:_authToken X`, `aws configure set aws_secret_access_key X`: a name and its value after `set`. */
+const SET_COMMAND = new RegExp(String.raw`\bset[ \t]+(?<key>[A-Za-z_/:.@][A-Za-z0-9_.:/@\-]{0,120})[ \t]+${VALUE}`, 'dg');
+/** Prose that quotes a password: `Using password "…"`, `password is '…'`. */
+const QUOTED_PASSWORD = /\b(?:password|passwd|passphrase)[ \t]+(?:is[ \t]+)?(?:"(?<dq>[^"\n]{3,})"|'(?<sq>[^'\n]{3,})')/dgi;
+const namedAssignment: Rule = (text) => [
+  ...namedValues(text, ASSIGNMENT, 'key'),
+  ...namedValues(text, PROPERTY, 'key'),
+  ...namedValues(text, SET_COMMAND, 'key'),
+  ...[...text.matchAll(QUOTED_PASSWORD)].flatMap((match) => {
+    const finding = valueFinding(match as RegExpExecArray, 'password-assignment');
+    return finding === undefined ? [] : [finding];
+  }),
+];
 
 const FLAG_VALUE = String.raw`(?:"(?<dq>[^"\n]*)"|'(?<sq>[^'\n]*)'|(?<bare>[^\s"'|;&]+))`;
 
