@@ -62,6 +62,22 @@ export function redactText(text: string, options?: RedactOptions): Promise<Redac
 }
 
 /**
+ * redactText over several independent texts with one scan (the scanner's cost is per call, not per byte):
+ * each text's findings stay its own, as if each had been redacted alone.
+ */
+export function redactTexts(texts: readonly string[], options?: RedactOptions): Promise<RedactedText[]> {
+  return withFailClosed(async (scanner) => {
+    const findings = await detect(texts, scanner);
+    return texts.map((text, i) => {
+      const spans = merge(findings[i]!);
+      const redactions: Record<string, number> = {};
+      countInto(redactions, spans);
+      return { text: apply(text, spans), redactions };
+    });
+  }, options);
+}
+
+/**
  * Redacts the key line, every excerpt and every signal. Counts are of distinct occurrences in the log: the
  * excerpts are counted, and a key line or signal only when its line lies outside every excerpt (once per line).
  * A line inside an excerpt also gets the excerpt's findings on that line, so context only the whole window

@@ -2,7 +2,7 @@ import type { ConditionInput } from '../../api/lifecycle.ts';
 import type { FailedJob, FailureRecordSpec } from '../../api/failure-record.ts';
 import { addCounts } from './apply.ts';
 import { MAX_CACHE_KEY_LENGTH } from '../cache-key-collector.ts';
-import { redactText, type RedactOptions } from '../redactor.ts';
+import { redactTexts, type RedactOptions } from '../redactor.ts';
 
 /**
  * Every text field of a FailureRecord spec through the redactor: the one function the action (before it
@@ -26,55 +26,69 @@ export interface RedactedSpec {
 const MAX = { name: 256, path: 512, url: 2048, branch: 255, author: 256, excerpt: 16_384, keyLine: 4096, changedFile: 1024 } as const;
 
 export async function redactFailureRecordSpec(spec: FailureRecordSpec, options?: RedactOptions): Promise<RedactedSpec> {
-  const redactions: Record<string, number> = {};
-  const text = async (value: string, max: number, count = true): Promise<string> => {
-    if (value === '') return value;
-    const redacted = await redactText(value, options);
-    if (count) addCounts(redactions, redacted.redactions);
-    return redacted.text.length > max ? redacted.text.slice(0, max) : redacted.text;
-  };
-  const optional = async (value: string | undefined, max: number): Promise<string | undefined> => (value === undefined ? undefined : text(value, max));
+  // Two passes over one list of fields: collect every text (with its bound and whether it counts), redact
+  // them in one batch, then rebuild the spec from the results in the same order.
+  const fields: { value: string; max: number; count: boolean }[] = [];
+  const take = (value: string, max: number, count = true): number => fields.push({ value, max, count }) - 1;
+  const takeOptional = (value: string | undefined, max: number): number | undefined => (value === undefined ? undefined : take(value, max));
 
-  const job = async (failed: FailedJob): Promise<FailedJob> => {
+  const workflow = { name: take(spec.workflow.name, MAX.name), path: take(spec.workflow.path, MAX.path), url: take(spec.workflow.url, MAX.url) };
+  const commit = { branch: takeOptional(spec.commit.branch, MAX.branch), author: takeOptional(spec.commit.author, MAX.author) };
+  const pullRequest = spec.pullRequest && { url: take(spec.pullRequest.url, MAX.url), baseBranch: takeOptional(spec.pullRequest.baseBranch, MAX.branch) };
+  const jobs = spec.failedJobs.map((failed) => {
     // The key line is usually a line of the excerpt: one occurrence in the log, counted once.
     const start = failed.excerptStartLine ?? 1;
     const keyLineInExcerpt =
       failed.keyLine !== undefined && failed.excerpt !== '' && failed.keyLine.line >= start && failed.keyLine.line < start + failed.excerpt.split('\n').length;
-    const failedStep = await optional(failed.failedStep, MAX.name);
-    const cacheKeys = failed.cacheKeys === undefined ? undefined : await Promise.all(failed.cacheKeys.map((key) => text(key, MAX_CACHE_KEY_LENGTH)));
+    return {
+      name: take(failed.name, MAX.name),
+      url: take(failed.url, MAX.url),
+      failedStep: takeOptional(failed.failedStep, MAX.name),
+      excerpt: take(failed.excerpt, MAX.excerpt),
+      keyLine: failed.keyLine === undefined ? undefined : take(failed.keyLine.text, MAX.keyLine, !keyLineInExcerpt),
+      cacheKeys: failed.cacheKeys?.map((key) => take(key, MAX_CACHE_KEY_LENGTH)),
+    };
+  });
+  const changedFiles = spec.changedFiles?.map((file) => take(file, MAX.changedFile));
+
+  const results = await redactTexts(
+    fields.map((field) => field.value),
+    options,
+  );
+  const redactions: Record<string, number> = {};
+  const out = results.map((result, i) => {
+    const field = fields[i]!;
+    if (field.count) addCounts(redactions, result.redactions);
+    // A marker can be longer than what it replaced: back within the schema's bound.
+    return result.text.length > field.max ? result.text.slice(0, field.max) : result.text;
+  });
+  const at = (index: number): string => out[index]!;
+  const atOptional = (index: number | undefined): string | undefined => (index === undefined ? undefined : out[index]);
+
+  const failedJobs: FailedJob[] = spec.failedJobs.map((failed, i) => {
+    const job = jobs[i]!;
+    const failedStep = atOptional(job.failedStep);
     return {
       ...failed,
-      name: await text(failed.name, MAX.name),
-      url: await text(failed.url, MAX.url),
+      name: at(job.name),
+      url: at(job.url),
       ...(failedStep !== undefined && { failedStep }),
-      excerpt: await text(failed.excerpt, MAX.excerpt),
-      ...(failed.keyLine !== undefined && { keyLine: { line: failed.keyLine.line, text: await text(failed.keyLine.text, MAX.keyLine, !keyLineInExcerpt) } }),
-      ...(cacheKeys !== undefined && { cacheKeys: [...new Set(cacheKeys)] }),
+      excerpt: at(job.excerpt),
+      ...(failed.keyLine !== undefined && job.keyLine !== undefined && { keyLine: { line: failed.keyLine.line, text: at(job.keyLine) } }),
+      ...(job.cacheKeys !== undefined && { cacheKeys: [...new Set(job.cacheKeys.map(at))] }),
     };
-  };
-
-  const failedJobs: FailedJob[] = [];
-  for (const failed of spec.failedJobs) failedJobs.push(await job(failed));
-  const branch = await optional(spec.commit.branch, MAX.branch);
-  const author = await optional(spec.commit.author, MAX.author);
+  });
+  const branch = atOptional(commit.branch);
+  const author = atOptional(commit.author);
+  const baseBranch = atOptional(pullRequest?.baseBranch);
   const redacted: FailureRecordSpec = {
     ...spec,
-    workflow: {
-      ...spec.workflow,
-      name: await text(spec.workflow.name, MAX.name),
-      path: await text(spec.workflow.path, MAX.path),
-      url: await text(spec.workflow.url, MAX.url),
-    },
+    workflow: { ...spec.workflow, name: at(workflow.name), path: at(workflow.path), url: at(workflow.url) },
     commit: { ...spec.commit, ...(branch !== undefined && { branch }), ...(author !== undefined && { author }) },
-    ...(spec.pullRequest !== undefined && {
-      pullRequest: {
-        ...spec.pullRequest,
-        url: await text(spec.pullRequest.url, MAX.url),
-        ...(spec.pullRequest.baseBranch !== undefined && { baseBranch: await text(spec.pullRequest.baseBranch, MAX.branch) }),
-      },
-    }),
+    ...(spec.pullRequest !== undefined &&
+      pullRequest !== undefined && { pullRequest: { ...spec.pullRequest, url: at(pullRequest.url), ...(baseBranch !== undefined && { baseBranch }) } }),
     failedJobs,
-    ...(spec.changedFiles !== undefined && { changedFiles: [...new Set(await Promise.all(spec.changedFiles.map((file) => text(file, MAX.changedFile))))] }),
+    ...(changedFiles !== undefined && { changedFiles: [...new Set(changedFiles.map(at))] }),
   };
   return { spec: redacted, redactions };
 }
