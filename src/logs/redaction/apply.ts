@@ -33,6 +33,7 @@ function rankOf(type: string): number {
     case 'secret-assignment':
     case 'cookie':
     case 'masked-value':
+    case 'secret-in-text':
       return 7;
     case 'truncated-secret':
       return 8;

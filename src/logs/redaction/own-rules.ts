@@ -286,6 +286,23 @@ const addMask: Rule = (text) => {
   return findings;
 };
 
+/**
+ * Prose that names a secret and then shows it: `Using cached credential <random>`, `token for upload: <random>`.
+ * Only a random-looking run within a few words of the name: mixed case and digits, at least 20 characters,
+ * no `-` (which keeps cache keys, package ids and hex digests out), high entropy.
+ */
+const secretInProse: Rule = (text) => {
+  const findings: Finding[] = [];
+  const pattern = /\b(?:token|secret|password|passwd|credentials?|api[ _-]?key)\b(?:[^\S\n]+[^\s]{1,20}){0,3}?[^\S\n]*[:=]?[^\S\n]+["']?(?<value>[A-Za-z0-9+/_=]{20,})/gi;
+  for (const match of text.matchAll(pattern)) {
+    const value = match.groups?.['value'] ?? '';
+    if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/[0-9]/.test(value) || entropy(value) < 3.5) continue;
+    const end = match.index + match[0].length;
+    findings.push({ start: end - value.length, end, type: 'secret-in-text' });
+  }
+  return findings;
+};
+
 /** JWTs: the preset has no JWT rule. Header and payload are base64url JSON objects, so both start with `eyJ`. */
 const jwt: Rule = (text) => {
   const findings: Finding[] = [];
@@ -320,6 +337,7 @@ export const OWN_RULES: readonly Rule[] = [
   httpClientCredentials,
   authorizationHeader,
   addMask,
+  secretInProse,
   vendorTokens,
   jwt,
   privateKey,

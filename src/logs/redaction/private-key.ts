@@ -59,7 +59,8 @@ export const privateKey: Rule = (text) => {
    * before a BEGIN whose body follows on bare lines), so a line without the prefix is taken as it is.
    */
   const payload = (i: number, prefix: RegExp): string | undefined => {
-    const line = lineText(i);
+    // A CRLF log keeps its `\r` when it was not normalized (a spec written by hand, a Windows runner's file).
+    const line = lineText(i).replace(/\r$/, '');
     const match = prefix.exec(line);
     return match ? line.slice(match[0].length) : line;
   };
@@ -118,7 +119,7 @@ export const privateKey: Rule = (text) => {
  */
 function markerlessRuns(text: string, lines: readonly { start: number; end: number }[]): Finding[] {
   const findings: Finding[] = [];
-  const lineText = (i: number): string => text.slice(lines[i]!.start, lines[i]!.end);
+  const lineText = (i: number): string => text.slice(lines[i]!.start, lines[i]!.end).replace(/\r$/, '');
   const fullWidth = (i: number): { shape: string } | undefined => {
     const line = lineText(i);
     const match = FULL_WIDTH_PAYLOAD.exec(line);
