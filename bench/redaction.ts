@@ -1,6 +1,8 @@
 /**
  * The redactor on its corpora (test/fixtures/redaction/corpus.ts): leaks, false positives and throughput.
- * Usage: node bench/redaction.ts [--rounds N]
+ * Usage: node bench/redaction.ts [--rounds N] [--seeds N]
+ *
+ * --seeds N draws the corpora N times with other generated secrets (same formats and contexts) and sums them.
  *
  * leaks: fake secrets of which any 8-character window survives redaction (the unit test asserts 0);
  * false positives: look-alike lines (digests, UUIDs, certificates, configuration keys) the redactor changed;
@@ -13,6 +15,8 @@ import { leakCorpus, lookAlikeCorpus, type LeakCase } from '../test/fixtures/red
 const args = process.argv.slice(2);
 const roundsAt = args.indexOf('--rounds');
 const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 200;
+const seedsAt = args.indexOf('--seeds');
+const seeds = seedsAt >= 0 ? Number(args[seedsAt + 1]) : 1;
 
 function leaked(redacted: string, secret: string): boolean {
   const output = redacted.replace(/\[REDACTED:[a-z0-9-]+\]/g, '[]');
@@ -29,15 +33,22 @@ async function redactCase(c: LeakCase): Promise<string> {
 
 const corpus = leakCorpus();
 const formats = new Set(corpus.map((c) => c.format));
-const leaks: string[] = [];
-for (const c of corpus) {
-  const output = await redactCase(c);
-  if (c.secrets.some((secret) => leaked(output, secret))) leaks.push(c.format);
-}
-
 const lookAlikes = lookAlikeCorpus();
+const leaks: string[] = [];
 const changed: string[] = [];
-for (const line of lookAlikes) if ((await redactText(line)).text !== line) changed.push(line);
+let cases = 0;
+let lines = 0;
+for (let n = 0; n < seeds; n += 1) {
+  for (const c of n === 0 ? corpus : leakCorpus(16 + n * 7919)) {
+    cases += 1;
+    const output = await redactCase(c);
+    if (c.secrets.some((secret) => leaked(output, secret))) leaks.push(c.format);
+  }
+  for (const line of n === 0 ? lookAlikes : lookAlikeCorpus(61 + n * 104_729)) {
+    lines += 1;
+    if ((await redactText(line)).text !== line) changed.push(line);
+  }
+}
 
 // Throughput: an excerpt-sized text (the extractor's default budget is 8 KiB) of mixed secrets and look-alikes.
 const mixed: string[] = [];
@@ -51,10 +62,10 @@ for (let i = 0; i < rounds; i += 1) await redactText(excerpt);
 const seconds = (performance.now() - started) / 1000;
 const bytes = Buffer.byteLength(excerpt) * rounds;
 
-console.log(`leak corpus: ${corpus.length} cases, ${formats.size} formats and contexts`);
+console.log(`leak corpus: ${corpus.length} cases, ${formats.size} formats and contexts${seeds > 1 ? `; ${cases} cases over ${seeds} seeds` : ''}`);
 console.log(`leaks: ${leaks.length}${leaks.length > 0 ? ` (${[...new Set(leaks)].join(', ')})` : ''}`);
-console.log(`look-alike corpus: ${lookAlikes.length} lines`);
-console.log(`false positives: ${changed.length} (${((100 * changed.length) / lookAlikes.length).toFixed(1)}%)`);
+console.log(`look-alike corpus: ${lookAlikes.length} lines${seeds > 1 ? `; ${lines} lines over ${seeds} seeds` : ''}`);
+console.log(`false positives: ${changed.length} (${((100 * changed.length) / lines).toFixed(1)}%)`);
 for (const line of changed) console.log(`  changed: ${JSON.stringify(line.slice(0, 100))}`);
 console.log(
   `throughput: ${(bytes / 1024 / seconds).toFixed(0)} KiB/s, ${(seconds * 1000 / rounds).toFixed(2)} ms per ${(Buffer.byteLength(excerpt) / 1024).toFixed(1)} KiB excerpt (${rounds} rounds)`,

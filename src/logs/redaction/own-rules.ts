@@ -322,7 +322,7 @@ const cutCandidate: Rule = (text) => {
   const findings: Finding[] = [];
   for (const match of text.matchAll(new RegExp(`[A-Za-z0-9_+/=.~%-]{6,}${CUT_MARK}`, 'g'))) {
     const run = match[0].slice(0, -1).replace(/^[^A-Za-z0-9]+/, '');
-    const mixed = /[A-Za-z]/.test(run) && /[0-9]/.test(run) && run.length >= 8 && entropy(run) >= 2.5;
+    const mixed = /[A-Za-z]/.test(run) && /[0-9]/.test(run) && run.length >= 8 && entropy(run) >= 2;
     if (!mixed && !hasVendorPrefix(run)) continue;
     findings.push({ start: match.index + match[0].length - 1 - run.length, end: match.index + match[0].length - 1, type: 'truncated-secret' });
   }

@@ -70,13 +70,23 @@ const TOKENS: readonly VendorToken[] = [
   { type: 'circleci-token', pattern: new RegExp(String.raw`${B}CCIPAT_[A-Za-z0-9]{20,}_[a-f0-9]{20,}`, 'g') },
   { type: 'clojars-token', pattern: /(?<![A-Za-z0-9_])CLOJARS_[a-z0-9]{40,}/gi },
   { type: 'readme-api-key', pattern: new RegExp(String.raw`${B}rdme_[a-z0-9]{60,}`, 'g') },
+  { type: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z2-7]{16}(?![A-Z0-9])/g },
+  { type: 'mailchimp-api-key', pattern: /(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![0-9])/g },
+  { type: 'firebase-server-key', pattern: new RegExp(String.raw`${B}AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{40,}`, 'g') },
+  { type: 'braintree-token', pattern: /access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}/g },
+  // A token as a URL's user (`https://<token>@host`, Sentry DSNs, `https://oauth2:<token>@` is the URL rule's).
+  { type: 'url-credentials', pattern: /(?<=:\/\/)(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[a-z])[A-Za-z0-9_-]{24,}(?=@)/g },
   { type: 'authress-key', pattern: new RegExp(String.raw`${B}(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,}`, 'g') },
 ];
 
 export const vendorTokens: Rule = (text) => {
   const findings: Finding[] = [];
   for (const { type, pattern } of TOKENS) {
-    for (const match of text.matchAll(pattern)) findings.push({ start: match.index, end: match.index + match[0].length, type });
+    for (const match of text.matchAll(pattern)) {
+      // AWS's documented example keys (`AKIAIOSFODNN7EXAMPLE`), as gitleaks allows them.
+      if (type === 'aws-access-key-id' && match[0].endsWith('EXAMPLE')) continue;
+      findings.push({ start: match.index, end: match.index + match[0].length, type });
+    }
   }
   return findings;
 };

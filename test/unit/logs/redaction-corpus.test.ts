@@ -38,9 +38,10 @@ describe('redaction corpus', () => {
     expect(formats.size).toBeGreaterThanOrEqual(100);
   });
 
-  it('leaks none of its secrets, and counts each redaction once, with its kind', async () => {
+  // Three seeds: the same formats and contexts with other generated secrets, so no case passes by the luck of one draw.
+  it.each([16, 1016, 2016])('leaks none of its secrets (seed %i), and counts each redaction once, with its kind', async (seed) => {
     const leaks: string[] = [];
-    for (const c of corpus) {
+    for (const c of leakCorpus(seed)) {
       const { text, redactions } = await redactCase(c);
       for (const secret of c.secrets) {
         const fragment = leakedFragment(text, secret);
