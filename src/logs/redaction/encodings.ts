@@ -56,8 +56,9 @@ function decodePrintable(encoded: string): string | undefined {
   return printable / bytes.length >= 0.95 ? bytes.toString('latin1') : undefined;
 }
 
-/** Runs of non-space text holding at least one `%XX` or one JSON escape. */
-const ESCAPED_RUN = /[^\s]*(?:%[0-9A-Fa-f]{2}|\\(?:u[0-9A-Fa-f]{4}|["\\/bfnrt]))[^\s]*/g;
+/** Runs of non-space text; a candidate holds at least one `%XX` or one JSON escape (tested apart: one pattern backtracks). */
+const NON_SPACE_RUN = /\S+/g;
+const ESCAPE = /%[0-9A-Fa-f]{2}|\\(?:u[0-9A-Fa-f]{4}|["\\/bfnrt])/;
 
 /**
  * Percent-encoded and JSON-escaped runs, decoded with a map back to the text: `%3D` and `\u003d` become `=`,
@@ -65,8 +66,9 @@ const ESCAPED_RUN = /[^\s]*(?:%[0-9A-Fa-f]{2}|\\(?:u[0-9A-Fa-f]{4}|["\\/bfnrt]))
  */
 export function escapedCandidates(text: string): EncodedCandidate[] {
   const candidates: EncodedCandidate[] = [];
-  for (const match of text.matchAll(ESCAPED_RUN)) {
+  for (const match of text.matchAll(NON_SPACE_RUN)) {
     const run = match[0];
+    if (!ESCAPE.test(run)) continue;
     let decoded = '';
     const offsets: number[] = [];
     let i = 0;

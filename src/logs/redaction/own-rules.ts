@@ -81,8 +81,13 @@ const REFERENCE_WORDS = new Set([
 
 type SecretKind = 'password-assignment' | 'secret-assignment';
 
+/** Every name secretKindOfName can accept contains one of these. */
+const SECRET_STEM = /pass|pwd|pw|secret|token|key|auth|sig|credential|session/i;
+
 /** What a value named `name` is, or undefined when the name does not say it is a secret. */
 export function secretKindOfName(name: string): SecretKind | undefined {
+  // Most names in a log say nothing about secrets; this keeps them from being split into words at all.
+  if (!SECRET_STEM.test(name)) return undefined;
   const words = wordsOf(name);
   const last = words.at(-1);
   if (last === undefined) return undefined;
