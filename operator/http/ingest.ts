@@ -142,7 +142,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     if (inFlight.bodies >= maxBodies || (Number.isFinite(declared) && inFlight.bytes + declared > maxBytesInFlight)) {
       response.setHeader('connection', 'close');
       answer(response, 503, { error: 'busy', message: 'Too many reports are being received right now; retry shortly.' }, { 'retry-after': '1' });
-      request.destroy();
+      dropAfterAnswer(request, response);
       return;
     }
     inFlight.bodies += 1;
@@ -156,13 +156,13 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         if (body === 'busy') {
           response.setHeader('connection', 'close');
           answer(response, 503, { error: 'busy', message: 'Too many bytes are being received right now; retry shortly.' }, { 'retry-after': '1' });
-          request.destroy();
+          dropAfterAnswer(request, response);
           return;
         }
         if (body === 'timeout') {
           response.setHeader('connection', 'close');
           refuse(request, response, 408, 'body-timeout', `The body was not received within ${bodyTimeoutMs / 1000} s.`);
-          request.destroy();
+          dropAfterAnswer(request, response);
           return;
         }
         handleBody(request, response, body).catch((error: unknown) => {
@@ -256,6 +256,12 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     log.info({ name, namespace, repository: spec.repository }, 'ingest: record created');
     answer(response, 201, result);
   }
+}
+
+/** Closes the connection once the answer is out: the rest of an unread body is not worth receiving. */
+function dropAfterAnswer(request: IncomingMessage, response: ServerResponse): void {
+  if (response.writableFinished) request.destroy();
+  else response.once('finish', () => request.destroy());
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
