@@ -128,6 +128,8 @@ console.log(`attack: ${CONNECTIONS} slow-body + ${Math.floor(CONNECTIONS / 2)} s
 console.log(`answers: ${[...byStatus].map(([status, count]) => `${status} x${count}`).join(', ')}`);
 console.log(`operator RSS: baseline ${baseline.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - baseline).toFixed(0)}), 10 s after ${after.toFixed(0)} MB (+${(after - baseline).toFixed(0)})`);
 console.log(`a legitimate report right after the attack: ${during}`);
+const aborted = operator.logs.filter((line) => line.msg === 'ingest request aborted while reading the body');
+if (aborted.length > 0) console.log(`bodies the client or the server's request timeout ended first: ${aborted.length} (${[...new Set(aborted.map((l) => String(l['err'])))].join('; ')})`);
 
 await operator.stop();
 await database.drop();
