@@ -12,7 +12,6 @@ import {
   transitionPath,
   type Transition,
 } from '../../src/api/lifecycle.ts';
-import { describeIssues } from '../../src/api/common.ts';
 import { gate, type GateInput, type GateResult } from '../../src/policy/gate.ts';
 import { isNoMatchPolicy } from '../../src/policy/default-policy.ts';
 import { StoreUnavailableError, type AuditEntryInput, type Store } from '../../src/store/index.ts';
@@ -26,7 +25,7 @@ import { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
 import { analyzeRecord } from './analyze-record.ts';
-import { redactFailureRecordSpec, unredactedSpecCondition } from '../../src/logs/redaction/failure-record-spec.ts';
+import { describeSpecIssues, redactFailureRecordSpec, unredactedSpecCondition } from '../../src/logs/redaction/failure-record-spec.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
 /**
@@ -142,7 +141,7 @@ export class FailureRecordReconciler {
     try {
       const parsed = FailureRecordSpec.safeParse(record.spec);
       if (!parsed.success) {
-        const message = `spec is invalid: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`;
+        const message = `spec is invalid: ${(await describeSpecIssues(parsed.error.issues, record.spec)).slice(0, 3).join('; ')}`;
         next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
         throw new StalledError(message);
       }

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import { describeIssues } from '../../src/api/common.ts';
 import { failureRecordName } from '../../src/api/failure-record.ts';
 import { describeApiError, statusCodeOf } from '../../src/api/kube-errors.ts';
 import { errorMessage } from '../../src/errors.ts';
@@ -22,7 +21,7 @@ import {
   verifySignature,
 } from '../../src/ingest/signature.ts';
 import { validateSpecOrigin } from '../../src/ingest/spec-origin.ts';
-import { redactFailureRecordSpec } from '../../src/logs/redaction/failure-record-spec.ts';
+import { describeSpecIssues, redactFailureRecordSpec } from '../../src/logs/redaction/failure-record-spec.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { FIELD_MANAGER, type KubeClients } from '../runtime/kube.ts';
 
@@ -202,7 +201,8 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     }
     const parsed = IngestRequest.safeParse(input);
     if (!parsed.success) {
-      const details = describeIssues(parsed.error.issues, input);
+      // The sentences quote values, which may be secrets: they go to the log and back to the client redacted.
+      const details = await describeSpecIssues(parsed.error.issues, input);
       refuse(request, response, 400, 'invalid-spec', `The failure report is invalid: ${details.slice(0, 5).join('; ')}`, { details });
       return;
     }

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import { describeIssues } from '../../api/common.ts';
 import type { ConditionInput } from '../../api/lifecycle.ts';
 import type { FailedJob, FailureRecordSpec } from '../../api/failure-record.ts';
 import { addCounts } from './apply.ts';
@@ -91,6 +93,15 @@ export async function redactFailureRecordSpec(spec: FailureRecordSpec, options?:
     ...(changedFiles !== undefined && { changedFiles: [...new Set(changedFiles.map(at))] }),
   };
   return { spec: redacted, redactions };
+}
+
+/**
+ * describeIssues for a spec, redacted: the sentences quote the offending values (up to 57 characters), and an
+ * invalid spec is no less likely to hold a secret than a valid one. For status conditions, logs and answers.
+ */
+export async function describeSpecIssues(issues: readonly z.core.$ZodIssue[], input: unknown, options?: RedactOptions): Promise<string[]> {
+  const details = describeIssues(issues, input);
+  return (await redactTexts(details, options)).map((result) => result.text);
 }
 
 /** The condition a record gets when its spec held secrets (a record created by hand): type and reason are stable. */

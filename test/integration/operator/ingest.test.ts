@@ -360,6 +360,19 @@ describe('POST /api/v1/failures, server-side redaction', () => {
   });
 });
 
+describe('POST /api/v1/failures, refusals quote no secrets', () => {
+  it('redacts the values an invalid-spec answer quotes, in the answer and in the log', async () => {
+    await createsNothing(async () => {
+      const { spec } = report();
+      const reply = await send(JSON.stringify({ spec: { ...spec, workflow: { ...(spec.workflow as object), event: fakeGhp } } }));
+      expect([reply.status, reply.body.error]).toEqual([400, 'invalid-spec']);
+      expect(reply.body.details).toEqual([expect.stringMatching(/^spec\.workflow\.event: .*\[REDACTED:github-token\]/)]);
+      expectNoSecret(reply.body);
+      expectNoSecret(operator.logs);
+    });
+  });
+});
+
 describe('POST /api/v1/failures, repositories and links', () => {
   it.each(['acme/..', 'acme/.', 'acme/...'])('refuses the repository %j (400) and creates nothing', async (repository) => {
     await createsNothing(async () => {
