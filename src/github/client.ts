@@ -4,6 +4,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck/light.js';
+import { parseRepositoryName, REPOSITORY_FORMAT } from '../api/common.ts';
 import { InputError } from '../errors.ts';
 import { GitHubApiError, GitHubLogDownloadError, GitHubRateLimitError } from './errors.ts';
 import { type JobLogStream, openLogBody } from './log-stream.ts';
@@ -108,18 +109,15 @@ export interface GitHubClient {
 
 const DEFAULT_BASE_URL = 'https://api.github.com';
 const PER_PAGE = 100;
-const REPOSITORY = /^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+)$/;
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledOctokit = InstanceType<typeof ThrottledOctokit>;
 
 /** Splits "owner/name"; anything else is an InputError naming the value. */
 export function parseRepository(repository: string): { owner: string; repo: string } {
-  const match = REPOSITORY.exec(repository);
-  if (!match || match[2] === '.' || match[2] === '..') {
-    throw new InputError(`Invalid repository '${repository}'. Expected {owner}/{repo}.`);
-  }
-  return { owner: match[1]!, repo: match[2]! };
+  const parsed = parseRepositoryName(repository);
+  if (parsed === undefined) throw new InputError(`Invalid repository '${repository}'. Expected ${REPOSITORY_FORMAT}.`);
+  return { owner: parsed.owner, repo: parsed.name };
 }
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
