@@ -92,6 +92,13 @@ class Operator {
     this.#metrics.setLeader(() => this.#canWrite());
     this.#metrics.setQueueDepth(() => this.#runtime?.depths() ?? {});
     this.#metrics.setRecordPhases(() => this.#runtime?.phases() ?? {});
+    // Asked at scrape time, bounded so a hung database cannot hang /metrics.
+    this.#metrics.setStoreUp(() =>
+      Promise.race([
+        this.#getStore().then((store) => store.ping()).then(() => true, () => false),
+        new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
+      ]),
+    );
     try {
       this.#http = await startHealthServer({
         address: config.httpAddress,

@@ -51,6 +51,8 @@ export interface GitHubClientOptions {
    */
   maxRateLimitWaitSeconds?: number;
   log?: GitHubClientLog;
+  /** Told the HTTP status of every answer (`network` when none came), retries included: for metrics. */
+  onResponse?: (code: string) => void;
   request?: { fetch?: typeof fetch };
   /**
    * Time units, for tests. plugin-retry waits retryCount² × `retryBaseDelayMs` (default 1000) before a
@@ -150,9 +152,17 @@ class OctokitGitHubClient implements GitHubClient {
     // Counted at fetch level, below every plugin: a hook registered on the Octokit instance runs outside
     // plugin-retry and plugin-throttling (hooks nest in registration order), so it would see one request per
     // call, not the retries, and would miss the App token exchange done inside the auth hook.
-    const countingFetch: typeof fetch = (input, init) => {
+    const onResponse = options.onResponse ?? noop;
+    const countingFetch: typeof fetch = async (input, init) => {
       this.#requestCount += 1;
-      return baseFetch(input, init);
+      try {
+        const response = await baseFetch(input, init);
+        onResponse(String(response.status));
+        return response;
+      } catch (error) {
+        onResponse('network');
+        throw error;
+      }
     };
 
     const log = this.#log;
