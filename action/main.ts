@@ -19,6 +19,7 @@ import { runContextFromEnv, type EventPayload, type RunContext } from '../src/re
 import { OUTPUT, readFailOnError, readInputs, type ActionInputs } from './inputs.ts';
 import { createInKubernetes, loadKubeconfig, postToEndpoint, resolveNamespace, type Delivered } from './report.ts';
 import { writeSummary, type SummaryJob } from './summary.ts';
+import { redactFailureRecordSpec } from '../src/logs/redaction/failure-record-spec.ts';
 
 /**
  * The action: list this run attempt's jobs, pick the failed ones, download and analyse each log, gather the
@@ -132,7 +133,11 @@ async function report(options: RunOptions, timings: Timings, state: { client?: G
     changedFilesWithinBudget(client, context, { listingCalls }, notes),
   );
 
-  const spec = buildFailureRecordSpec({ context, jobs: reports.map((r) => r.report), ...(changedFiles !== undefined && { changedFiles }), detectedAt: now() });
+  // Every text field once more through the redactor (names, branches, changed files, not only the logs):
+  // the same function the ingest endpoint and the operator run.
+  const { spec } = await redactFailureRecordSpec(
+    buildFailureRecordSpec({ context, jobs: reports.map((r) => r.report), ...(changedFiles !== undefined && { changedFiles }), detectedAt: now() }),
+  );
   const { category, summary } = recordSummary(reports.map((r) => r.report));
   const summaryJobs = reports.map((r) => r.summary);
 

@@ -6,6 +6,7 @@ import { createIngestHandler } from './http/ingest.ts';
 import { startHealthServer, type HealthServer } from './http/server.ts';
 import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
 import { Runtime } from './manager.ts';
+import { githubWebUrlOf } from '../src/ingest/spec-origin.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { loadKubeConfig, makeClients, type KubeClients } from './runtime/kube.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
@@ -50,6 +51,7 @@ class Operator {
   readonly #metrics: OperatorMetrics;
   #clients: KubeClients | undefined;
   #http: HealthServer | undefined;
+  #metricsHttp: HealthServer | undefined;
   #elector: LeaderElector | undefined;
   #runtime: Runtime | undefined;
   #events: EventRecorder | undefined;
@@ -90,12 +92,25 @@ class Operator {
     this.#metrics.setLeader(() => this.#canWrite());
     this.#metrics.setQueueDepth(() => this.#runtime?.depths() ?? {});
     this.#metrics.setRecordPhases(() => this.#runtime?.phases() ?? {});
+    // Asked at scrape time, bounded so a hung database cannot hang /metrics.
+    this.#metrics.setStoreUp(() =>
+      Promise.race([
+        this.#getStore().then((store) => store.ping()).then(() => true, () => false),
+        new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
+      ]),
+    );
     try {
       this.#http = await startHealthServer({
         address: config.httpAddress,
         port: config.httpPort,
         registry: this.#metrics.registry,
         ready: () => this.#ready(),
+        metrics: false,
+        limits: {
+          maxConnections: config.ingestMaxConnections,
+          headersTimeoutMs: config.ingestHeaderTimeoutMs,
+          requestTimeoutMs: config.ingestHeaderTimeoutMs + config.ingestBodyTimeoutMs,
+        },
         // Served by every replica, leader or not: creating a record needs no lease.
         ...(config.ingestSecret !== undefined && {
           routes: {
@@ -106,15 +121,22 @@ class Operator {
               defaultNamespace: config.ingestNamespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined),
               log: this.#log,
               registry: this.#metrics.registry,
+              maxBodies: config.ingestMaxBodies,
+              bodyTimeoutMs: config.ingestBodyTimeoutMs,
+              githubWebUrl: githubWebUrlOf(config.githubApiUrl),
             }),
           },
         }),
       });
+      this.#metricsHttp = await startHealthServer({ address: config.metricsAddress, port: config.metricsPort, registry: this.#metrics.registry, ready: () => this.#ready() });
     } catch (error) {
-      this.#log.fatal({ err: errorMessage(error), address: config.httpAddress, port: config.httpPort }, 'cannot listen');
+      this.#log.fatal({ err: errorMessage(error), address: config.httpAddress, port: config.httpPort, metricsPort: config.metricsPort }, 'cannot listen');
+      await this.#http?.close();
+      await this.#metricsHttp?.close();
       return 1;
     }
     this.#log.info({ address: this.#http.address, port: this.#http.port, ingest: config.ingestSecret !== undefined }, 'http server listening');
+    this.#log.info({ address: this.#metricsHttp.address, port: this.#metricsHttp.port }, 'metrics server listening');
 
     this.#events = new EventRecorder({
       clients: this.#clients,

@@ -90,7 +90,7 @@ export class Runtime {
     });
 
     const index = new PolicyIndex(this.#policies);
-    const executor = createExecutor(config, log);
+    const executor = createExecutor(config, log, metrics);
     // One notifier for all three owners, so a record's notices keep their order across the two queues.
     const notifier = new SequencedNotifier(options.notifier, log);
     const shared = { records: this.#records, clients, store: options.store, events: options.events, metrics, notifier, canWrite, log };

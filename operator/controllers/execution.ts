@@ -31,6 +31,7 @@ import type { PolicyIndex } from './policy-index.ts';
 import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
 import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
 import type { TransitionRequest, TransitionWriter } from './transition-writer.ts';
+import { redactFailureRecordSpec } from '../../src/logs/redaction/failure-record-spec.ts';
 
 /**
  * The execution reconciler: AutoApproved | Approved -> Executing -> Verifying -> Succeeded | Failed (-> RolledBack).
@@ -115,7 +116,8 @@ export class ExecutionReconciler {
     const parsed = FailureRecordSpec.safeParse(record.spec);
     if (!parsed.success) throw new StalledError(`${key}: spec is invalid, so there is nothing to execute from: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`);
     if (status.analysis === undefined) throw new StalledError(`${key}: no status.analysis to execute from`);
-    const spec = parsed.data;
+    // Precondition reasons quote the branch into status and Events: never from an unredacted (hand-made) spec.
+    const { spec } = await redactFailureRecordSpec(parsed.data);
     const action = status.execution?.action ?? status.analysis.proposedRemediation.action;
     const ctx: Context = {
       key,

@@ -12,7 +12,6 @@ import {
   transitionPath,
   type Transition,
 } from '../../src/api/lifecycle.ts';
-import { describeIssues } from '../../src/api/common.ts';
 import { parseDuration } from '../../src/duration.ts';
 import type { RemediationPolicy } from '../../src/api/remediation-policy.ts';
 import type { GateInput, GateResult } from '../../src/policy/gate.ts';
@@ -31,6 +30,7 @@ import { gateStoredAnalysis } from '../../src/policy/stored-gate.ts';
 import { analyzeRecord } from './analyze-record.ts';
 import type { AnalysisPool } from './analysis-pool.ts';
 import { repositoryOf, transitionAuditRow } from './audit-rows.ts';
+import { describeSpecIssues, redactFailureRecordSpec, unredactedSpecCondition } from '../../src/logs/redaction/failure-record-spec.ts';
 import type { PolicyIndex } from './policy-index.ts';
 import { cachedRecord, recordRef, type RecordObject } from './record-object.ts';
 import { ownerParts, type RecordOwnerDeps } from './owner-deps.ts';
@@ -154,11 +154,14 @@ export class FailureRecordReconciler {
     try {
       const parsed = FailureRecordSpec.safeParse(record.spec);
       if (!parsed.success) {
-        const message = `spec is invalid: ${describeIssues(parsed.error.issues, record.spec).slice(0, 3).join('; ')}`;
+        const message = `spec is invalid: ${(await describeSpecIssues(parsed.error.issues, record.spec)).slice(0, 3).join('; ')}`;
         next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
         throw new StalledError(message);
       }
-      spec = parsed.data;
+      // Nothing below sees the stored spec: a record created by hand may hold secrets (src/logs/redaction/failure-record-spec.ts).
+      const redacted = await redactFailureRecordSpec(parsed.data);
+      spec = redacted.spec;
+      if (Object.keys(redacted.redactions).length > 0) next.conditions = setCondition(next.conditions, unredactedSpecCondition(redacted.redactions, at.observedGeneration), now);
 
       const steps: FailurePhase[] = [];
       let analysis: AnalysisStatus | undefined = original.analysis;

@@ -83,10 +83,13 @@ export class TransitionWriter {
     const written = status === undefined ? record : await writes.write(key, () => patchStatus<RecordObject>(clients, recordRef(record), record.metadata?.resourceVersion ?? '', status));
 
     events.emit(record, request.event.type, request.event.reason, request.event.message);
-    for (const step of path) metrics.transitions.inc({ to: step.to });
+    const at = (this.#options.now ?? (() => new Date()))();
+    for (const step of path) {
+      metrics.transitions.inc({ to: step.to });
+      observeStep(metrics, step, record, status, at);
+    }
     if (request.remediation !== undefined) metrics.remediations.inc(request.remediation);
 
-    const at = (this.#options.now ?? (() => new Date()))();
     // All steps handed over at once, before anything is awaited: with the SequencedNotifier the manager wires
     // in, a record's notices are delivered in this order, and the next transition's (from the other queue)
     // after them.
@@ -137,5 +140,23 @@ export class SequencedNotifier implements Notifier {
       if (this.#tails.get(key) === delivered) this.#tails.delete(key);
     });
     return delivered;
+  }
+}
+
+const GATE_DECISIONS: Readonly<Partial<Record<string, string>>> = { AutoApproved: 'auto', AwaitingApproval: 'approval', Blocked: 'blocked' };
+
+/** The lifecycle's timing and risk metrics, from the one place every phase change passes. */
+function observeStep(metrics: OperatorMetrics, step: Transition, record: RecordObject, status: FailureRecordStatus | undefined, at: Date): void {
+  const decision = GATE_DECISIONS[step.to];
+  // The first gate only (Analyzed -> ...): a re-gate after a policy change is not a new decision on the failure.
+  if (decision !== undefined && step.from === 'Analyzed') {
+    const created = new Date(record.metadata?.creationTimestamp ?? Number.NaN).getTime();
+    if (Number.isFinite(created)) metrics.decisionSeconds.observe({ decision }, Math.max(0, at.getTime() - created) / 1000);
+    if (status?.gate !== undefined) metrics.riskScore.observe(status.gate.riskScore);
+  }
+  if (step.to === 'Expired') metrics.approvalsExpired.inc();
+  if (step.to === 'Succeeded') {
+    const detected = Date.parse(String((record.spec as { detectedAt?: unknown } | undefined)?.detectedAt ?? ''));
+    if (Number.isFinite(detected)) metrics.timeToGreenSeconds.observe(Math.max(0, at.getTime() - detected) / 1000);
   }
 }

@@ -13,6 +13,19 @@ export interface HealthServerOptions {
   registry: Registry;
   /** Further paths and their handlers, any method (the ingest endpoint when it is enabled). */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void>>;
+  /** Whether this server answers /metrics (default true); the ingest port does not, the metrics port does. */
+  metrics?: boolean;
+  /** Bounds for a port that takes requests from anyone (the ingest endpoint). */
+  limits?: ServerLimits;
+}
+
+export interface ServerLimits {
+  /** Open connections at most; the next one is closed as soon as it is accepted. */
+  maxConnections: number;
+  /** Time to receive the request headers (Node answers 408 and closes). */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request; the ingest handler's own body timeout is shorter and answers first. */
+  requestTimeoutMs: number;
 }
 
 const OWN_PATHS = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
@@ -24,14 +37,15 @@ export interface HealthServer {
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
-  const server: Server = createServer((request, response) => {
+  // With limits, Node checks header and request timeouts every second instead of every 30 s.
+  const server: Server = createServer({ ...(options.limits !== undefined && { connectionsCheckingInterval: 1_000 }) }, (request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const route = options.routes?.[path];
     if (route !== undefined) {
       route(request, response);
       return;
     }
-    if (!OWN_PATHS.has(path)) {
+    if (!OWN_PATHS.has(path) || (path === '/metrics' && options.metrics === false)) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -55,6 +69,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   // Scrapers and probes use short-lived connections; do not let idle keep-alives delay shutdown.
   server.keepAliveTimeout = 5_000;
+  if (options.limits !== undefined) {
+    // A slow client holds a socket, not memory: these cut it off in seconds, not Node's default 300 s.
+    server.maxConnections = options.limits.maxConnections;
+    server.headersTimeout = options.limits.headersTimeoutMs;
+    server.requestTimeout = options.limits.requestTimeoutMs;
+    // A socket with no traffic for this long (connected and silent, or a stalled body) is closed.
+    server.timeout = options.limits.requestTimeoutMs;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.address, () => {

@@ -17,10 +17,22 @@ export interface OperatorMetrics {
   /** Analyses that ended, by result (ok, failed, timeout), and how long they took. */
   analyses: Counter<'result'>;
   analysisDuration: Histogram;
+  /** From a record's creation to its gate decision, by decision (auto, approval, blocked). */
+  decisionSeconds: Histogram<'decision'>;
+  /** From the failure (spec.detectedAt) to the remediation verified green. */
+  timeToGreenSeconds: Histogram;
+  /** The effective risk the gate decided on, once per gated record. */
+  riskScore: Histogram;
+  /** Approval requests that expired unanswered. */
+  approvalsExpired: Counter;
+  /** GitHub API answers by HTTP status (`network` when none came), retries and token exchanges included. */
+  githubRequests: Counter<'code'>;
   /** Sources sampled at scrape time. */
   setQueueDepth(source: () => Record<string, number>): void;
   setRecordPhases(source: () => Record<string, number>): void;
   setLeader(source: () => boolean): void;
+  /** Whether the audit database answers; asked at scrape time (an operator without a store waits, so say it). */
+  setStoreUp(source: () => Promise<boolean>): void;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -29,6 +41,7 @@ export function createMetrics(): OperatorMetrics {
   let queueDepth: () => Record<string, number> = () => ({});
   let phases: () => Record<string, number> = () => ({});
   let leader: () => boolean = () => false;
+  let storeUp: () => Promise<boolean> = async () => false;
 
   const reconcileTotal = new Counter({
     name: 'ci_remediator_reconcile_total',
@@ -73,6 +86,44 @@ export function createMetrics(): OperatorMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120],
     registers: [registry],
   });
+  const decisionSeconds = new Histogram({
+    name: 'ci_remediator_decision_seconds',
+    help: "From a FailureRecord's creation to its gate decision, by decision (auto, approval, blocked).",
+    labelNames: ['decision'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const timeToGreenSeconds = new Histogram({
+    name: 'ci_remediator_time_to_green_seconds',
+    help: 'From the failure (spec.detectedAt) to its remediation verified green.',
+    buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+    registers: [registry],
+  });
+  const riskScore = new Histogram({
+    name: 'ci_remediator_risk_score',
+    help: 'The effective risk (0-100) the gate decided on, once per gated record.',
+    buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    registers: [registry],
+  });
+  const approvalsExpired = new Counter({
+    name: 'ci_remediator_approvals_expired_total',
+    help: 'Approval requests that expired unanswered.',
+    registers: [registry],
+  });
+  const githubRequests = new Counter({
+    name: 'ci_remediator_github_requests_total',
+    help: 'GitHub API answers by HTTP status (network: no answer), retries and token exchanges included.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ci_remediator_store_up',
+    help: '1 while the audit database answers, else 0 (records wait for it: no transition without its audit row).',
+    registers: [registry],
+    async collect() {
+      this.set((await storeUp()) ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'ci_remediator_workqueue_depth',
     help: 'Keys waiting in the work queue.',
@@ -111,6 +162,11 @@ export function createMetrics(): OperatorMetrics {
     transitions,
     analyses,
     analysisDuration,
+    decisionSeconds,
+    timeToGreenSeconds,
+    riskScore,
+    approvalsExpired,
+    githubRequests,
     setQueueDepth: (source) => {
       queueDepth = source;
     },
@@ -119,6 +175,9 @@ export function createMetrics(): OperatorMetrics {
     },
     setLeader: (source) => {
       leader = source;
+    },
+    setStoreUp: (source) => {
+      storeUp = source;
     },
   };
 }

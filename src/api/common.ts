@@ -48,12 +48,42 @@ export const ObjectMeta = z.object({
 });
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
-/** An exact GitHub repository, `owner/name`, as GitHub allows them (owner ≤ 39, name ≤ 100). */
+/**
+ * GitHub repositories, `owner/name`, as GitHub defines them: the owner (a user or organization login) is
+ * letters, digits and `-`, at most 39 characters, starting with a letter or digit; the name is letters,
+ * digits, `.`, `_` and `-`, at most 100 characters, and not made of dots alone (`.`, `..` and `...` are not
+ * repositories: GitHub refuses them, and a record naming one would retry forever). The one definition every
+ * parser uses (the CRD schema, the CLI's --repo, the GitHub client), so none accepts what another refuses.
+ *
+ * GitHub compares repositories case-insensitively: `ACME/Web-Shop` and `acme/web-shop` are one repository.
+ * repositoryKey() is that identity (record names derive from it); the original casing is kept for display.
+ */
+const OWNER_PATTERN = '[A-Za-z0-9][A-Za-z0-9-]{0,38}';
+// At least one character that is not a dot, written without lookaheads (the API server evaluates it with RE2).
+const NAME_PATTERN = '[.]*[A-Za-z0-9_-][A-Za-z0-9._-]*';
+const REPOSITORY = new RegExp(`^(${OWNER_PATTERN})/(${NAME_PATTERN})$`);
+export const MAX_REPOSITORY_NAME_LENGTH = 100;
+
+/** `{ owner, name }` of a repository, or undefined when `value` is not one (see RepositoryName). */
+export function parseRepositoryName(value: string): { owner: string; name: string } | undefined {
+  const match = REPOSITORY.exec(value);
+  if (!match || match[2]!.length > MAX_REPOSITORY_NAME_LENGTH) return undefined;
+  return { owner: match[1]!, name: match[2]! };
+}
+
+/** The repository's identity: GitHub treats names case-insensitively, so two casings are one repository. */
+export function repositoryKey(repository: string): string {
+  return repository.toLowerCase();
+}
+
+export const REPOSITORY_FORMAT = "{owner}/{name}, e.g. 'acme/web' (the name may not be '.', '..' or only dots)";
+
 export const RepositoryName = z
   .string()
   .max(140)
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, {
-    error: "must be a repository as {owner}/{name}, e.g. 'acme/web'",
+  .regex(REPOSITORY, { error: `must be a repository as ${REPOSITORY_FORMAT}` })
+  .refine((value) => !REPOSITORY.test(value) || parseRepositoryName(value) !== undefined, {
+    error: `must be a repository name of at most ${MAX_REPOSITORY_NAME_LENGTH} characters`,
   });
 export type RepositoryName = z.infer<typeof RepositoryName>;
 

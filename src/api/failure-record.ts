@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Category, Effort, RemediationAction } from '../analysis/taxonomy.ts';
 import { MAX_CACHE_KEY_LENGTH, MAX_CACHE_KEYS } from '../logs/cache-key-collector.ts';
-import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, SlackChannel } from './common.ts';
+import { Condition, GROUP_VERSION, ObjectMeta, ObjectName, RepositoryName, repositoryKey, SlackChannel } from './common.ts';
 
 /**
  * FailureRecord (ci-remediator.dev/v1alpha1, namespaced, short name `fr`): one failed workflow run attempt,
@@ -408,7 +408,7 @@ export function failureRecordName(repository: string, runId: number, runAttempt:
   if (!Number.isSafeInteger(runAttempt) || runAttempt < 1) {
     throw new RangeError(`Invalid run attempt ${String(runAttempt)}. Expected a positive integer.`);
   }
-  const repo = repository.toLowerCase();
+  const repo = repositoryKey(repository);
   const hash = createHash('sha256').update(`${repo}#${runId}#${runAttempt}`, 'utf8').digest('hex').slice(0, HASH_LENGTH);
   const suffix = `${runId}-${runAttempt}-${hash}`;
   const budget = MAX_NAME_LENGTH - suffix.length - 1;

@@ -1,3 +1,4 @@
+import { parseRepositoryName, REPOSITORY_FORMAT } from '../api/common.ts';
 import { argsErrorMessage, CiRemediatorError, InputError } from '../errors.ts';
 import { CATEGORIES, type Category } from '../analysis/taxonomy.ts';
 import type { Store } from '../store/store.ts';
@@ -28,10 +29,8 @@ export async function withCliStore<T>(options: CliStoreOptions, use: (store: Sto
   }
 }
 
-const REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
-
 export function parseRepository(value: string): string {
-  if (!REPOSITORY.test(value)) throw new InputError(`Invalid --repo '${value}'. Expected {owner}/{repo}, such as octo-org/api.`);
+  if (parseRepositoryName(value) === undefined) throw new InputError(`Invalid --repo '${value}'. Expected ${REPOSITORY_FORMAT}.`);
   return value;
 }
 

@@ -34,6 +34,12 @@ const SOURCES = {
   identity: { flag: '--identity', env: undefined },
   httpAddress: { flag: '--http-address', env: undefined },
   httpPort: { flag: '--http-port', env: undefined },
+  metricsAddress: { flag: '--metrics-address', env: 'CI_REMEDIATOR_METRICS_ADDRESS' },
+  metricsPort: { flag: '--metrics-port', env: 'CI_REMEDIATOR_METRICS_PORT' },
+  ingestMaxConnections: { flag: '--ingest-max-connections', env: undefined },
+  ingestMaxBodies: { flag: '--ingest-max-bodies', env: undefined },
+  ingestHeaderTimeoutMs: { flag: '--ingest-header-timeout', env: undefined },
+  ingestBodyTimeoutMs: { flag: '--ingest-body-timeout', env: undefined },
   resyncPeriodMs: { flag: '--resync-period', env: undefined },
   maxConcurrentReconciles: { flag: '--max-concurrent-reconciles', env: undefined },
   maxConcurrentAnalyses: { flag: '--max-concurrent-analyses', env: 'CI_REMEDIATOR_MAX_CONCURRENT_ANALYSES' },
@@ -109,6 +115,13 @@ const RawConfig = z.object({
   /** Unset: 0.0.0.0 in a pod (the Service and probes reach it), 127.0.0.1 elsewhere (a laptop trial). */
   httpAddress: z.string().trim().min(1).optional(),
   httpPort: Integer(0, 65535).default(8080),
+  // A port of its own, so a Service or NetworkPolicy can expose the ingest port without exposing metrics.
+  metricsAddress: z.string().trim().min(1).optional(),
+  metricsPort: Integer(0, 65535).default(9090),
+  ingestMaxConnections: Integer(1, 100_000).default(300),
+  ingestMaxBodies: Integer(1, 4096).default(32),
+  ingestHeaderTimeoutMs: DurationMs('100ms', '1m').default(5_000),
+  ingestBodyTimeoutMs: DurationMs('100ms', '5m').default(10_000),
   resyncPeriodMs: DurationMs('1s', '24h').default(600_000),
   maxConcurrentReconciles: Integer(1, 256).default(8),
   maxConcurrentAnalyses: Integer(1, 256).default(4),
@@ -131,9 +144,10 @@ const INGEST_SECRET_ENV = 'CI_REMEDIATOR_INGEST_SECRET';
 export type OperatorConfig = Readonly<
   Omit<
     z.output<typeof RawConfig>,
-    'namespaces' | 'identity' | 'httpAddress' | 'ingestSecretFile' | 'githubTokenFile' | 'githubAppId' | 'githubAppPrivateKeyFile' | 'githubAppInstallationId'
+    'namespaces' | 'identity' | 'httpAddress' | 'metricsAddress' | 'ingestSecretFile' | 'githubTokenFile' | 'githubAppId' | 'githubAppPrivateKeyFile' | 'githubAppInstallationId'
   > & {
     httpAddress: string;
+    metricsAddress: string;
     /** Empty: all namespaces. */
     namespaces: readonly string[];
     identity: string;
@@ -170,9 +184,18 @@ Options:
   --renew-deadline D                how long the leader tries to renew before giving up (default 10s)
   --retry-period D                  between election attempts (default 2s)
   --identity ID                     this replica's holder identity (default <hostname>-<pid>)
-  --http-address ADDR               health, metrics and ingest address (default 0.0.0.0 in a pod,
-                                    127.0.0.1 elsewhere: KUBERNETES_SERVICE_HOST tells them apart)
-  --http-port N                     health and metrics port; 0 picks a free one (default 8080)
+  --http-address ADDR               health and ingest address (default 0.0.0.0 in a pod, 127.0.0.1
+                                    elsewhere: KUBERNETES_SERVICE_HOST tells them apart)
+  --http-port N                     health, ingest and Slack events port; 0 picks a free one (default 8080)
+  --metrics-address ADDR            [CI_REMEDIATOR_METRICS_ADDRESS] /metrics (and health) address (default:
+                                    as --http-address)
+  --metrics-port N                  [CI_REMEDIATOR_METRICS_PORT] /metrics port, never the ingest port;
+                                    0 picks a free one (default 9090)
+  --ingest-max-connections N        open connections on the ingest port; more are refused (default 300)
+  --ingest-max-bodies N             request bodies read at once before their signature is checked; more
+                                    are answered 503 (default 32)
+  --ingest-header-timeout D         time to send the request headers (default 5s)
+  --ingest-body-timeout D           time to send the request body, answered 408 after (default 10s)
   --resync-period D                 re-reconcile everything this often, with jitter (default 10m)
   --max-concurrent-reconciles N     FailureRecord reconciles in parallel, for gating and approvals and,
                                     separately, for execution (default 8)
@@ -206,7 +229,9 @@ Options:
                                     (a channel id such as C0123456789, or #name)
   -h, --help                        Show this help
 
-Endpoints: /healthz, /readyz, /metrics, POST /api/v1/failures with an ingest secret, POST /slack/events with a Slack signing secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
+Endpoints: /healthz, /readyz, POST /api/v1/failures (with an ingest secret) and POST /slack/events (with a
+Slack signing secret) on --http-port; /metrics, /healthz and /readyz on --metrics-port. SIGTERM or SIGINT:
+finish in-flight work, release the Lease, exit 0.
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
 `;
 
@@ -241,6 +266,12 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         identity: { type: 'string' },
         'http-address': { type: 'string' },
         'http-port': { type: 'string' },
+        'metrics-address': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'ingest-max-connections': { type: 'string' },
+        'ingest-max-bodies': { type: 'string' },
+        'ingest-header-timeout': { type: 'string' },
+        'ingest-body-timeout': { type: 'string' },
         'resync-period': { type: 'string' },
         'max-concurrent-reconciles': { type: 'string' },
         'max-concurrent-analyses': { type: 'string' },
@@ -311,13 +342,15 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       `Invalid ${origin.ingestNamespace ?? '--ingest-namespace'} '${data.ingestNamespace}': must be one of the watched namespaces (${data.namespaces.join(', ')}).`,
     );
   }
+  const defaultAddress = emptyToUndefined(env.KUBERNETES_SERVICE_HOST) !== undefined ? '0.0.0.0' : '127.0.0.1';
   return {
     help: false,
     config: Object.freeze({
       ...settings,
       // In a pod the kubelet's probes and the Service reach the pod's IP; on a laptop nothing outside should
       // reach the ingest endpoint, so only loopback.
-      httpAddress: data.httpAddress ?? (emptyToUndefined(env.KUBERNETES_SERVICE_HOST) !== undefined ? '0.0.0.0' : '127.0.0.1'),
+      httpAddress: data.httpAddress ?? defaultAddress,
+      metricsAddress: data.metricsAddress ?? data.httpAddress ?? defaultAddress,
       namespaces: Object.freeze([...data.namespaces]),
       identity,
       ...(ingestSecret !== undefined && { ingestSecret }),

@@ -4,6 +4,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck/light.js';
+import { parseRepositoryName, REPOSITORY_FORMAT } from '../api/common.ts';
 import { InputError } from '../errors.ts';
 import { GitHubApiError, GitHubLogDownloadError, GitHubRateLimitError } from './errors.ts';
 import { type JobLogStream, openLogBody } from './log-stream.ts';
@@ -50,6 +51,8 @@ export interface GitHubClientOptions {
    */
   maxRateLimitWaitSeconds?: number;
   log?: GitHubClientLog;
+  /** Told the HTTP status of every answer (`network` when none came), retries included: for metrics. */
+  onResponse?: (code: string) => void;
   request?: { fetch?: typeof fetch };
   /**
    * Time units, for tests. plugin-retry waits retryCount² × `retryBaseDelayMs` (default 1000) before a
@@ -108,18 +111,15 @@ export interface GitHubClient {
 
 const DEFAULT_BASE_URL = 'https://api.github.com';
 const PER_PAGE = 100;
-const REPOSITORY = /^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+)$/;
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledOctokit = InstanceType<typeof ThrottledOctokit>;
 
 /** Splits "owner/name"; anything else is an InputError naming the value. */
 export function parseRepository(repository: string): { owner: string; repo: string } {
-  const match = REPOSITORY.exec(repository);
-  if (!match || match[2] === '.' || match[2] === '..') {
-    throw new InputError(`Invalid repository '${repository}'. Expected {owner}/{repo}.`);
-  }
-  return { owner: match[1]!, repo: match[2]! };
+  const parsed = parseRepositoryName(repository);
+  if (parsed === undefined) throw new InputError(`Invalid repository '${repository}'. Expected ${REPOSITORY_FORMAT}.`);
+  return { owner: parsed.owner, repo: parsed.name };
 }
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
@@ -152,9 +152,17 @@ class OctokitGitHubClient implements GitHubClient {
     // Counted at fetch level, below every plugin: a hook registered on the Octokit instance runs outside
     // plugin-retry and plugin-throttling (hooks nest in registration order), so it would see one request per
     // call, not the retries, and would miss the App token exchange done inside the auth hook.
-    const countingFetch: typeof fetch = (input, init) => {
+    const onResponse = options.onResponse ?? noop;
+    const countingFetch: typeof fetch = async (input, init) => {
       this.#requestCount += 1;
-      return baseFetch(input, init);
+      try {
+        const response = await baseFetch(input, init);
+        onResponse(String(response.status));
+        return response;
+      } catch (error) {
+        onResponse('network');
+        throw error;
+      }
     };
 
     const log = this.#log;

@@ -102,16 +102,25 @@ export function checkTimestamp(value: string | undefined, now: Date, windowSecon
   return timestamp;
 }
 
-/** Throws SignatureError naming the first check that failed; returns the verified timestamp. */
-export function verifySignature(input: VerifyInput): number {
-  const timestamp = checkTimestamp(input.timestamp, input.now, input.windowSeconds);
-  const header = input.signature?.trim();
+/**
+ * Checks the signature header has the one shape a signer produces, `sha256=<64 hex>`; returns it trimmed.
+ * Cheap, so the endpoint refuses a malformed header before reading the body.
+ */
+export function checkSignatureFormat(value: string | undefined): string {
+  const header = value?.trim();
   if (header === undefined || header === '') {
     throw new SignatureError('missing-signature', `The ${SIGNATURE_HEADER} header is missing; it must be 'sha256=<hex HMAC>'.`);
   }
   if (!/^sha256=[0-9a-fA-F]{64}$/.test(header)) {
     throw new SignatureError('invalid-signature-format', `The ${SIGNATURE_HEADER} header is not 'sha256=' followed by 64 hex characters.`);
   }
+  return header;
+}
+
+/** Throws SignatureError naming the first check that failed; returns the verified timestamp. */
+export function verifySignature(input: VerifyInput): number {
+  const timestamp = checkTimestamp(input.timestamp, input.now, input.windowSeconds);
+  const header = checkSignatureFormat(input.signature);
   const expected = hmac(input.body, input.secret, timestamp);
   const given = Buffer.from(header.slice(PREFIX.length), 'hex');
   // Both are 32 bytes (the format check above guarantees it); timingSafeEqual throws on unequal lengths.

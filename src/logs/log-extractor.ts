@@ -3,6 +3,7 @@
  * a prefilter picks candidate lines, a scorer ranks them, a small ring of recent lines gives each candidate
  * its context before, and open candidates collect their context after as the stream goes on.
  */
+import { CUT_MARK, cutsInsideToken } from './redaction/finding.ts';
 import {
   ACCEPT,
   LineVerdicts,
@@ -650,5 +651,9 @@ function fitBytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let end = Math.max(0, Math.min(text.length, maxBytes));
   while (end > 0 && Buffer.byteLength(text.slice(0, end)) > maxBytes) end = Math.floor(end * 0.9);
-  return text.slice(0, end);
+  if (!cutsInsideToken(text, end)) return text.slice(0, end);
+  // A cut inside a token is marked (as the line limit marks it), so the redactor treats what is left as a secret.
+  const mark = Buffer.byteLength(CUT_MARK);
+  while (end > 0 && Buffer.byteLength(text.slice(0, end)) + mark > maxBytes) end -= 1;
+  return end > 0 ? text.slice(0, end) + CUT_MARK : '';
 }

@@ -2,6 +2,7 @@
  * Turns raw CI log lines (GitHub Actions, Travis CI, plain terminals) into the text a person would have seen,
  * and splits a decoded stream into lines numbered as in the original file.
  */
+import { CUT_MARK, cutsInsideToken } from './redaction/finding.ts';
 import { stripVTControlCharacters } from 'node:util';
 
 export type Annotation = 'error' | 'warning' | 'notice';
@@ -209,10 +210,15 @@ export function cutLine(text: string, max: number): string {
   return text.length <= max ? text : cut(text, 0, max);
 }
 
-/** Cuts `length` characters from `start` without splitting a surrogate pair. */
+/**
+ * Cuts `length` characters from `start` without splitting a surrogate pair. A cut inside a token-like run
+ * ends in CUT_MARK instead of the run's last kept character, so the redactor can tell a cut token from a
+ * short one (src/logs/redaction/finding.ts): a cut must never turn a secret into something it lets through.
+ */
 function cut(text: string, start: number, length: number): string {
   let end = start + length;
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end--;
+  if (end - 1 > start && cutsInsideToken(text, end)) return text.slice(start, end - 1) + CUT_MARK;
   return text.slice(start, end);
 }

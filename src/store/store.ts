@@ -31,6 +31,8 @@ export interface Store {
   readonly location: string;
   /** Stores the entry unless one with the same idempotency key exists; true when this call inserted it. */
   appendAudit(entry: AuditEntryInput): Promise<boolean>;
+  /** Resolves when the database answers; a StoreUnavailableError when it does not. */
+  ping(): Promise<void>;
   /** All or nothing, in one transaction; returns how many entries were new. */
   appendAuditBatch(entries: readonly AuditEntryInput[]): Promise<number>;
   /** Newest first, keyset-paginated on (time, id). */
@@ -355,6 +357,13 @@ class KnexStore implements Store {
 
   retention(olderThan: Date, exportPath?: string): Promise<RetentionResult> {
     return this.#guard('applying retention', () => exportAndDelete(this.#knex, olderThan, exportPath));
+  }
+
+  /** Resolves when the database answers a trivial query; a StoreUnavailableError when it does not. */
+  ping(): Promise<void> {
+    return this.#guard('checking the database', async () => {
+      await this.#knex.raw('select 1');
+    });
   }
 
   async close(): Promise<void> {

@@ -267,7 +267,8 @@ describe('the bundled action, mode endpoint', () => {
       databaseUrl: database.url,
       leaderElectionNamespace: ingestNamespace,
       identity: 'action-ingest',
-      extraArgs: ['--ingest-secret-file', secretFile],
+      // The local GitHub server is the configured GitHub: links in a report must be on it.
+      extraArgs: ['--ingest-secret-file', secretFile, '--github-api-url', github.url],
     });
     await waitReady(operator);
   }, 120_000);
@@ -279,6 +280,8 @@ describe('the bundled action, mode endpoint', () => {
 
   it('sends the record signed to the operator, which creates and gates it; a second run is the same record', async () => {
     const repository = 'acme/portal';
+    // The local server's web pages (html_url) live on its own origin, as github.com's live beside api.github.com.
+    const webOrigin = new URL(github.url).origin;
     const run = github.repo(repository).addRun({
       event: 'pull_request',
       pullRequests: [42],
@@ -288,9 +291,15 @@ describe('the bundled action, mode endpoint', () => {
     const eventPath = join(work, 'pr-event.json');
     writeFileSync(
       eventPath,
-      JSON.stringify({ pull_request: { number: 42, html_url: 'https://github.com/acme/portal/pull/42', base: { ref: 'main' }, head: { ref: run.headBranch, sha: run.headSha }, user: { login: 'alice' } } }),
+      JSON.stringify({ pull_request: { number: 42, html_url: `${webOrigin}/acme/portal/pull/42`, base: { ref: 'main' }, head: { ref: run.headBranch, sha: run.headSha }, user: { login: 'alice' } } }),
     );
-    const vars = runner.runVars(run, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_HEAD_REF: run.headBranch, GITHUB_REF: 'refs/pull/42/merge' });
+    const vars = runner.runVars(run, {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_HEAD_REF: run.headBranch,
+      GITHUB_REF: 'refs/pull/42/merge',
+      GITHUB_SERVER_URL: webOrigin,
+    });
     const inputs = { 'github-token': TOKEN, mode: 'endpoint', endpoint: `http://127.0.0.1:${operator.port}`, 'signing-secret': INGEST_SECRET };
     const first = await runner.run(inputs, vars);
     expect({ code: first.code, warning: first.stdout.includes('::warning::') }).toEqual({ code: 0, warning: false });

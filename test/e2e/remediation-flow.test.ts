@@ -164,7 +164,8 @@ async function remediate(label: string, scenario: Scenario): Promise<void> {
   const started = Date.now();
 
   // The final job runs the action.
-  const action = await runner.run({ 'github-token': WORKFLOW_TOKEN, ...scenario.inputs }, runner.runVars(run));
+  // The local GitHub server is the GitHub of this run: its web pages (html_url) are on its own origin.
+  const action = await runner.run({ 'github-token': WORKFLOW_TOKEN, ...scenario.inputs }, runner.runVars(run, { GITHUB_SERVER_URL: new URL(github.url).origin }));
   expect({ code: action.code, stderr: action.stderr, warnings: action.stdout.split('\n').filter((line) => line.startsWith('::warning::') || line.startsWith('::error::')) }).toEqual({
     code: 0,
     stderr: '',

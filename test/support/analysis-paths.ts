@@ -45,8 +45,11 @@ function runContext(repository: string): ReturnType<typeof runContextFromEnv> {
   });
 }
 
+/** What the action knows of the failed job besides its log; the CLI is told the same with --job and --step. */
+export const JOB_FACTS = { name: 'test', failedStep: 'Run the build' } as const;
+
 export async function cliPath(log: string): Promise<Outcome> {
-  const report = await analyzeLog(Readable.from([Buffer.from(log)]), { policy: DEFAULT_POLICY });
+  const report = await analyzeLog(Readable.from([Buffer.from(log)]), { policy: DEFAULT_POLICY, jobName: JOB_FACTS.name, failedStep: JOB_FACTS.failedStep });
   const { analysis } = report;
   return { category: analysis.category, riskScore: analysis.riskScore, confidence: analysis.confidence, rule: analysis.rule, keyLine: report.keyLine };
 }
@@ -56,16 +59,16 @@ export async function actionPath(log: string, repository = 'acme/paths'): Promis
   const context = runContext(repository);
   const job: RunJob = {
     id: runIds * 10 + 1,
-    name: 'test',
+    name: JOB_FACTS.name,
     status: 'completed',
     conclusion: 'failure',
     html_url: `https://github.com/${repository}/actions/runs/${runIds}/job/${runIds * 10 + 1}`,
-    steps: [{ name: 'Run the build', conclusion: 'failure' }],
+    steps: [{ name: JOB_FACTS.failedStep, conclusion: 'failure' }],
   };
   // Chunks of an odd size, as a download arrives: lines cross chunk boundaries.
   const bytes = Buffer.from(log);
   const chunks = Array.from({ length: Math.ceil(bytes.length / 4099) }, (_, i) => bytes.subarray(i * 4099, (i + 1) * 4099));
-  const analysed = await analyzeJobLog(Readable.from(chunks), { name: job.name, failedStep: 'Run the build', conclusion: 'failure' }, { maxBytes: ACTION_MAX_LOG_BYTES });
+  const analysed = await analyzeJobLog(Readable.from(chunks), { name: job.name, failedStep: JOB_FACTS.failedStep, conclusion: 'failure' }, { maxBytes: ACTION_MAX_LOG_BYTES });
   const spec = buildFailureRecordSpec({ context, jobs: [{ job, analysis: analysed.analysis, log: analysed.fields }], detectedAt: new Date() });
   const { analysis } = analysed;
   return {

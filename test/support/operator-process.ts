@@ -50,7 +50,10 @@ export interface Exit {
 export interface OperatorProcess {
   identity: string;
   pid: number;
+  /** The health and ingest port. */
   port: number;
+  /** The /metrics port (its own, never the ingest port). */
+  metricsPort: number;
   /** Every JSON line printed so far (non-JSON lines are kept as { msg: '<raw>', raw: true }). */
   logs: LogLine[];
   stderr(): string;
@@ -59,7 +62,7 @@ export interface OperatorProcess {
   hasExited(): boolean;
   /** Waits for a log line matching `match` (already printed or printed later). */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number, description?: string): Promise<LogLine>;
-  get(path: string): Promise<{ status: number; body: string }>;
+  get(path: string, port?: number): Promise<{ status: number; body: string }>;
   metrics(): Promise<Metrics>;
   /** SIGTERM (default) or SIGKILL, then waits for the exit. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
@@ -101,6 +104,8 @@ export function operatorArgs(options: OperatorOptions, identity: string): string
     '--identity', identity,
     '--http-address', '127.0.0.1',
     '--http-port', '0',
+    '--metrics-address', '127.0.0.1',
+    '--metrics-port', '0',
     options.leaderElect === false ? '--no-leader-elect' : '--leader-elect',
   ];
   const optional: Array<[string, string | number | undefined]> = [
@@ -183,10 +188,13 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     });
 
   let port: number;
+  let metricsPort: number;
   try {
     const listening = await waitForLog((line) => line.msg === 'http server listening', options.startTimeoutMs ?? 60_000, '"http server listening" line');
     port = Number(listening.port);
     if (!Number.isInteger(port) || port <= 0) throw new Error(`"http server listening" without a port: ${JSON.stringify(listening)}`);
+    const metricsListening = await waitForLog((line) => line.msg === 'metrics server listening', 10_000, '"metrics server listening" line');
+    metricsPort = Number(metricsListening.port);
   } catch (error) {
     if (exit === null) {
       child.kill('SIGKILL');
@@ -195,8 +203,8 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     throw error;
   }
 
-  const get = async (path: string): Promise<{ status: number; body: string }> => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+  const get = async (path: string, on = port): Promise<{ status: number; body: string }> => {
+    const response = await fetch(`http://127.0.0.1:${on}${path}`, { signal: AbortSignal.timeout(10_000) });
     return { status: response.status, body: await response.text() };
   };
 
@@ -204,6 +212,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     identity,
     pid,
     port,
+    metricsPort,
     logs,
     stderr: () => stderr,
     exited,
@@ -211,7 +220,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     waitForLog,
     get,
     metrics: async () => {
-      const { status, body } = await get('/metrics');
+      const { status, body } = await get('/metrics', metricsPort);
       if (status !== 200) throw new Error(`/metrics answered ${status}`);
       return parseMetrics(body);
     },

@@ -13,10 +13,11 @@ try {
     await store.appendAudit({ idempotencyKey: key, actor: 'store-writer', actorType: 'system', action: 'write', outcome: 'succeeded' });
     process.stdout.write(`ack ${key}\n`);
   }
-  process.stdout.write('holding\n');
+  // The handler is in place before `holding` is printed: the parent may signal as soon as it reads it.
   process.once('SIGTERM', () => {
     void store.close().then(() => process.exit(0));
   });
+  process.stdout.write('holding\n');
   setInterval(() => undefined, 60_000);
 } catch (error) {
   const { code = 'UNKNOWN', message } = error as { code?: string; message: string };

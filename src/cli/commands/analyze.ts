@@ -25,6 +25,8 @@ Options:
   --policy FILE       Gate under the RemediationPolicy document(s) in FILE (YAML, as for kubectl apply)
                       instead of the embedded default policy
   --repo OWNER/NAME   The repository the log belongs to; chooses among the policies in --policy
+  --job NAME          The failed job's name, as the action and the operator know it (weak evidence)
+  --step NAME         The failed step's name (e.g. 'Run npm test'): weak evidence that settles a close call
   --max-lines N       Upper bound on excerpt lines (default 60)
   --max-bytes N       Upper bound on excerpt bytes (default 8192)
   --record            Store each analysis (audit entry, failure history, timings) and use what is on record
@@ -46,6 +48,8 @@ interface AnalyzeFlags {
   policies: RemediationPolicy[] | null;
   policySource?: string;
   repository?: string;
+  jobName?: string;
+  failedStep?: string;
   maxLines?: number;
   maxBytes?: number;
   colour: boolean;
@@ -112,6 +116,8 @@ export const run: Command = async (args, io) => {
         const rulesReport = await analyzeLog(source, {
           policy,
           repository: flags.repository,
+          ...(flags.jobName !== undefined && { jobName: flags.jobName }),
+          ...(flags.failedStep !== undefined && { failedStep: flags.failedStep }),
           extract: { ...(flags.maxLines && { maxLines: flags.maxLines }), ...(flags.maxBytes && { maxBytes: flags.maxBytes }) },
           ...(store && { history: (fingerprint: string) => store.failureHistory(flags.repository ?? '', fingerprint) }),
         });
@@ -164,6 +170,8 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
       json: { type: 'boolean', default: false },
       policy: { type: 'string' },
       repo: { type: 'string' },
+      job: { type: 'string' },
+      step: { type: 'string' },
       'max-lines': { type: 'string' },
       'max-bytes': { type: 'string' },
       record: { type: 'boolean', default: false },
@@ -189,6 +197,8 @@ function parseFlags(args: string[], io: CliIO): AnalyzeFlags | 'help' {
     policies: null,
     policySource: values.policy,
     repository: values.repo === undefined ? undefined : parseRepository(values.repo),
+    ...(values.job !== undefined && { jobName: values.job }),
+    ...(values.step !== undefined && { failedStep: values.step }),
     maxLines: values['max-lines'] === undefined ? undefined : parsePositiveInteger(values['max-lines'], '--max-lines', 10_000),
     maxBytes: values['max-bytes'] === undefined ? undefined : parsePositiveInteger(values['max-bytes'], '--max-bytes', 16 * 1024 * 1024),
     colour,

@@ -164,7 +164,7 @@ describe('GitHub client against the local GitHub API', () => {
 
   it('refuses a repository that is not owner/name before sending anything', async () => {
     const { client } = await setup();
-    await expect(client.getRun('acme', 1)).rejects.toThrow("Invalid repository 'acme'. Expected {owner}/{repo}.");
+    await expect(client.getRun('acme', 1)).rejects.toThrow("Invalid repository 'acme'. Expected {owner}/{name}");
     expect(client.requestCount).toBe(0);
   });
 });

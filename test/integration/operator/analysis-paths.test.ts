@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createNamespace, createObject, kube, pool, RECORDS, type Kube } from '../../support/kube.ts';
-import { actionPath, cliPath, type Outcome } from '../../support/analysis-paths.ts';
+import { actionPath, cliPath, JOB_FACTS, type Outcome } from '../../support/analysis-paths.ts';
 import { killAllOperators, startOperator, waitReady } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
 import { FAILURE_RECORD_FINALIZER } from '../../../src/api/failure-record.ts';
@@ -66,7 +66,7 @@ describe('one analysis, whichever way the log arrives', () => {
 
   it('the CLI binary prints the same for every log', async () => {
     const { spawnSync } = await import('node:child_process');
-    const run = spawnSync(process.execPath, ['bin/ci-remediator.js', 'analyze', '--json', ...LOGS.map((log) => log.path)], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['bin/ci-remediator.js', 'analyze', '--json', '--job', JOB_FACTS.name, '--step', JOB_FACTS.failedStep, ...LOGS.map((log) => log.path)], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Outcome & { keyLine: Outcome['keyLine']; rules: { rule?: string } });
     expect(lines).toHaveLength(LOGS.length);

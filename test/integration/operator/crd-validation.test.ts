@@ -32,6 +32,9 @@ describe('FailureRecord validation', () => {
 
   it.each<[string, (body: Body) => void, string]>([
     ['a repository that is not owner/name', (body) => (body.spec.repository = 'not a repo'), 'spec.repository'],
+    // GitHub has no such repositories; a record naming one would retry forever.
+    ['a repository named ..', (body) => (body.spec.repository = 'acme/..'), 'spec.repository'],
+    ['a repository named ...', (body) => (body.spec.repository = 'acme/...'), 'spec.repository'],
     ['no failed jobs', (body) => (body.spec.failedJobs = []), 'spec.failedJobs'],
     ['an unknown source', (body) => (body.spec.source = 'email'), 'spec.source'],
     ['a short commit sha', (body) => (body.spec.commit.sha = 'abc123'), 'spec.commit.sha'],

@@ -208,6 +208,12 @@ describe('execution', () => {
     await eventually(async () => {
       const metrics = await operator.metrics();
       expect(metrics.sum('ci_remediator_remediations_total', { action: 'rerun-failed-jobs', result: 'succeeded' })).toBeGreaterThanOrEqual(1);
+      // What the chart's dashboard plots: time to decision and to green, the risk decided on, GitHub's answers.
+      expect(metrics.sum('ci_remediator_decision_seconds_count', { decision: 'auto' })).toBeGreaterThanOrEqual(1);
+      expect(metrics.sum('ci_remediator_time_to_green_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(metrics.sum('ci_remediator_risk_score_count')).toBeGreaterThanOrEqual(1);
+      expect(metrics.sum('ci_remediator_github_requests_total', { code: '201' })).toBeGreaterThanOrEqual(1);
+      expect(metrics.sum('ci_remediator_store_up')).toBe(1);
     });
   });
 

@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createNamespace, kube, listObjects, RECORDS, type Kube } from '../../support/kube.ts';
+import { createNamespace, createObject, eventually, kube, listObjects, RECORDS, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
 import { failureRecord, isGated, waitGated } from './fixtures.ts';
@@ -39,7 +40,7 @@ beforeAll(async () => {
     databaseUrl: database.url,
     leaderElectionNamespace: namespace,
     identity: 'ingest-operator',
-    extraArgs: ['--ingest-secret-file', secretFile],
+    extraArgs: ['--ingest-secret-file', secretFile, '--ingest-header-timeout', '2s', '--ingest-body-timeout', '2s', '--ingest-max-bodies', '4'],
   });
   await waitReady(operator);
 }, 120_000);
@@ -246,8 +247,12 @@ describe('POST /api/v1/failures', () => {
     expect([explicit.status, explicit.body.namespace]).toEqual([201, namespace]);
   });
 
-  it('keeps health and metrics working beside it, and counts requests by status', async () => {
+  it('keeps health beside it, metrics on a port of its own, and counts requests by status', async () => {
     expect((await operator.get('/healthz')).status).toBe(200);
+    // The ingest port is public wherever ingest is; /metrics is not served there.
+    expect((await operator.get('/metrics')).status).toBe(404);
+    expect(operator.metricsPort).not.toBe(operator.port);
+    expect((await operator.get('/healthz', operator.metricsPort)).status).toBe(200);
     const metrics = await operator.metrics();
     expect(metrics.sum('ci_remediator_ingest_requests_total', { code: '201' })).toBeGreaterThanOrEqual(1);
     expect(metrics.sum('ci_remediator_ingest_requests_total', { code: '401' })).toBeGreaterThanOrEqual(1);
@@ -293,6 +298,195 @@ describe('POST /api/v1/failures, other configurations', () => {
       expect((await send(body, { port: unreachable.port, timestamp })).status).toBe(503);
     } finally {
       await unreachable.stop('SIGKILL');
+    }
+  }, 90_000);
+});
+
+
+// Fake secrets, assembled at run time so this file holds nothing a scanner takes for a credential.
+const fakeGhp = ['gh', 'p_', 'Z9'.repeat(18)].join('');
+const fakeAwsId = ['AK', 'IA', 'Q7WXYZ234567ABCD'].join('');
+const fakeUrlPassword = 'hunter2-Prod-77';
+
+function secretBearingSpec(): Record<string, unknown> {
+  const excerpt = [
+    `fatal: could not read from https://ci:${fakeUrlPassword}@git.acme.example/app.git`,
+    `export AWS_ACCESS_KEY_ID=${fakeAwsId}`,
+    `npm ERR! 401 token ${fakeGhp} rejected`,
+    'Error: Process completed with exit code 1.',
+  ].join('\n');
+  const { spec } = failureRecord({ repository: 'acme/ingest', excerpt });
+  const job = (spec.failedJobs as Record<string, unknown>[])[0]!;
+  job.keyLine = { line: 3, text: `npm ERR! 401 token ${fakeGhp} rejected` };
+  job.cacheKeys = [`npm-cache-${fakeGhp}`];
+  return spec as Record<string, unknown>;
+}
+
+function expectNoSecret(value: unknown): void {
+  const text = JSON.stringify(value);
+  for (const secret of [fakeGhp, fakeAwsId, fakeUrlPassword]) expect(text).not.toContain(secret);
+}
+
+describe('POST /api/v1/failures, server-side redaction', () => {
+  it('redacts every text field before it creates the record: etcd never holds the secrets', async () => {
+    const spec = secretBearingSpec();
+    const reply = await send(JSON.stringify({ spec }));
+    expect(reply.status).toBe(201);
+    const stored = await kubectlGet(reply.body.name as string);
+    expectNoSecret(stored.spec);
+    const job = ((stored.spec as { failedJobs: Record<string, unknown>[] }).failedJobs)[0]!;
+    expect(job.excerpt).toContain('[REDACTED:github-token]');
+    expect((job.keyLine as { text: string }).text).toBe('npm ERR! 401 token [REDACTED:github-token] rejected');
+    expect(job.cacheKeys).toEqual(['npm-cache-[REDACTED:github-token]']);
+    const gated = await waitGated(k, namespace, reply.body.name as string);
+    expectNoSecret(gated.status);
+    // A record the endpoint redacted carries no "unredacted spec" condition.
+    expect(((gated.status as { conditions: { type: string }[] }).conditions).map((c) => c.type)).not.toContain('SpecRedacted');
+  });
+
+  it('marks a record created by hand with secrets in its spec, and copies none of them to status, Events or logs', async () => {
+    const record = failureRecord({ repository: 'acme/by-hand' });
+    record.spec = { ...secretBearingSpec(), repository: 'acme/by-hand' };
+    await createObject(k, RECORDS, namespace, record);
+    const gated = await waitGated(k, namespace, record.metadata.name);
+    const conditions = (gated.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions;
+    const marked = conditions.find((c) => c.type === 'SpecRedacted');
+    expect(marked).toMatchObject({ status: 'True', reason: 'SpecHoldsUnredactedText' });
+    expect(marked!.message).toMatch(/github-token x\d/);
+    expectNoSecret(gated.status);
+    const events = await k.core.listNamespacedEvent({ namespace });
+    expectNoSecret(events.items.filter((e) => e.involvedObject.name === record.metadata.name).map((e) => e.message));
+    expectNoSecret(operator.logs);
+  });
+});
+
+describe('POST /api/v1/failures, refusals quote no secrets', () => {
+  it('redacts the values an invalid-spec answer quotes, in the answer and in the log', async () => {
+    await createsNothing(async () => {
+      const { spec } = report();
+      const reply = await send(JSON.stringify({ spec: { ...spec, workflow: { ...(spec.workflow as object), event: fakeGhp } } }));
+      expect([reply.status, reply.body.error]).toEqual([400, 'invalid-spec']);
+      expect(reply.body.details).toEqual([expect.stringMatching(/^spec\.workflow\.event: .*\[REDACTED:github-token\]/)]);
+      expectNoSecret(reply.body);
+      expectNoSecret(operator.logs);
+    });
+  });
+});
+
+describe('POST /api/v1/failures, repositories and links', () => {
+  it.each(['acme/..', 'acme/.', 'acme/...'])('refuses the repository %j (400) and creates nothing', async (repository) => {
+    await createsNothing(async () => {
+      const { spec } = report();
+      const reply = await send(JSON.stringify({ spec: { ...spec, repository } }));
+      expect([reply.status, reply.body.error]).toEqual([400, 'invalid-spec']);
+      expect((reply.body.details as string[]).join('\n')).toMatch(/^spec\.repository: must be a repository/m);
+    });
+  });
+
+  it('takes ACME/Web-Shop and acme/web-shop as one repository: one record, the first casing kept for display', async () => {
+    const { spec } = failureRecord({ repository: 'ACME/Web-Shop' });
+    const now = Math.floor(Date.now() / 1000);
+    const first = await send(JSON.stringify({ spec }), { timestamp: now - 1 });
+    expect(first.status).toBe(201);
+    const lower = { ...spec, repository: 'acme/web-shop' };
+    const second = await send(JSON.stringify({ spec: lower }), { timestamp: now });
+    expect(second.body).toEqual({ name: first.body.name, namespace, created: false });
+    expect(first.body.name as string).toMatch(/^acme-web-shop-/);
+    expect(((await kubectlGet(first.body.name as string)).spec as { repository: string }).repository).toBe('ACME/Web-Shop');
+  });
+
+  it('refuses job and run links that are not on the configured GitHub server (400)', async () => {
+    await createsNothing(async () => {
+      const { spec } = report();
+      const jobs = (spec.failedJobs as Record<string, unknown>[]).map((job) => ({ ...job, url: 'https://evil.example/x' }));
+      const reply = await send(JSON.stringify({ spec: { ...spec, failedJobs: jobs } }));
+      expect([reply.status, reply.body.error]).toEqual([400, 'invalid-spec']);
+      expect(reply.body.details).toEqual(["spec.failedJobs[0].url: must be on the configured GitHub server https://github.com (got host 'evil.example')"]);
+      const run = await send(JSON.stringify({ spec: { ...spec, workflow: { ...(spec.workflow as object), url: 'https://ci:pw@github.com/acme/ingest/actions/runs/1' } } }));
+      expect(run.body.details).toEqual(['spec.workflow.url: must not carry credentials']);
+    });
+  });
+});
+
+/** A connection that sends `head` (and then nothing), and what it gets back before it closes. */
+function slowRequest(head: string, port = operator.port): { socket: Socket; reply: Promise<{ text: string; ms: number }> } {
+  const started = Date.now();
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let text = '';
+  const reply = new Promise<{ text: string; ms: number }>((resolve) => {
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+    socket.on('error', () => undefined);
+  });
+  socket.on('connect', () => socket.write(head));
+  return { socket, reply };
+}
+
+function signedHead(contentLength: number, headers: Record<string, string> = {}): string {
+  const lines = [
+    `POST ${PATH} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    `Content-Length: ${contentLength}`,
+    ...Object.entries({ ...sign('{}', SECRET, Math.floor(Date.now() / 1000)), ...headers }).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+describe('POST /api/v1/failures, unauthenticated work is bounded', () => {
+  it('refuses a malformed signature header before reading the body', async () => {
+    const { reply } = slowRequest(signedHead(1000, { 'x-ci-remediator-signature': 'sha256=not-hex' }));
+    const { text, ms } = await reply;
+    expect(text).toMatch(/^HTTP\/1\.1 401/);
+    expect(text).toContain('"invalid-signature-format"');
+    expect(ms).toBeLessThan(1_500);
+  });
+
+  it('cuts off a body that stalls (408 after the body timeout), and a request whose headers never end', async () => {
+    const body = slowRequest(`${signedHead(1000)}{"spec":`);
+    const headers = slowRequest(`POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const [stalledBody, stalledHeaders] = await Promise.all([body.reply, headers.reply]);
+    expect(stalledBody.text).toMatch(/^HTTP\/1\.1 408/);
+    expect(stalledBody.text).toContain('"body-timeout"');
+    expect(stalledBody.ms).toBeLessThan(6_000);
+    expect(stalledHeaders.ms).toBeLessThan(6_000);
+  }, 20_000);
+
+  it('reads at most --ingest-max-bodies bodies at once: the next is answered 503 at once', async () => {
+    const slow = Array.from({ length: 4 }, () => slowRequest(`${signedHead(1000)}{`));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { reply } = slowRequest(`${signedHead(10)}{}`);
+    const busy = await reply;
+    expect(busy.text).toMatch(/^HTTP\/1\.1 503/);
+    expect(busy.text).toContain('"busy"');
+    expect(busy.ms).toBeLessThan(1_500);
+    for (const { socket } of slow) socket.destroy();
+  });
+});
+
+describe('POST /api/v1/failures, connection limit', () => {
+  it('refuses the connection past --ingest-max-connections, and accepts again once they close', async () => {
+    const ns = await createNamespace(k, 'op-ingest-conn');
+    const limited = await startOperator({
+      kubeconfig: k.kubeconfig,
+      namespaces: [ns],
+      databaseUrl: database.url,
+      leaderElect: false,
+      identity: 'ingest-conn',
+      env: { CI_REMEDIATOR_INGEST_SECRET: SECRET },
+      extraArgs: ['--ingest-max-connections', '300', '--ingest-header-timeout', '30s'],
+    });
+    try {
+      const held = Array.from({ length: 300 }, () => slowRequest('POST', limited.port));
+      await eventually(async () => expect(held.every(({ socket }) => socket.readyState === 'open')).toBe(true), { timeoutMs: 10_000 });
+      const extra = slowRequest('POST', limited.port);
+      expect((await extra.reply).ms).toBeLessThan(2_000);
+      expect(extra.socket.bytesRead).toBe(0);
+      for (const { socket } of held) socket.destroy();
+      await eventually(async () => expect((await limited.get('/healthz')).status).toBe(200), { timeoutMs: 10_000 });
+    } finally {
+      await limited.stop();
     }
   }, 90_000);
 });

@@ -120,7 +120,7 @@ describe.each(ENGINES)('store commands on %s', (_name, engine) => {
       [['--category', 'flaky'], /Unknown --category 'flaky'\. Expected one of: test_failure, flaky_test, .*unknown\./],
       [['--limit', '0'], /Invalid --limit '0'\. Expected a whole number from 1 to 1000\./],
       [['--format', 'xml'], /Invalid --format 'xml'\. Expected one of: table, json, csv\./],
-      [['--repo', 'not a repo'], /Invalid --repo 'not a repo'\. Expected \{owner\}\/\{repo\}/],
+      [['--repo', 'not a repo'], /Invalid --repo 'not a repo'\. Expected \{owner\}\/\{name\}/],
       [['--since', '1d', '--until', '2d'], /--since .* must be before --until/],
       [['--cursor', 'garbage'], /Invalid cursor 'garbage'/],
       [['--bogus'], /Unknown option '--bogus'/],

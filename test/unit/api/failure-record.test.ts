@@ -103,7 +103,8 @@ describe('FailureRecord schema', () => {
   });
 
   it.each<[string, Patch, string]>([
-    ['a repository without owner', (r) => (r.spec.repository = 'web'), "spec.repository: must be a repository as {owner}/{name}, e.g. 'acme/web' (got 'web')"],
+    ['a repository without owner', (r) => (r.spec.repository = 'web'), "spec.repository: must be a repository as {owner}/{name}, e.g. 'acme/web' (the name may not be '.', '..' or only dots) (got 'web')"],
+    ['a repository of dots', (r) => (r.spec.repository = 'acme/..'), "spec.repository: must be a repository as {owner}/{name}, e.g. 'acme/web' (the name may not be '.', '..' or only dots) (got 'acme/..')"],
     ['a short commit sha', (r) => (r.spec.commit.sha = 'abc1234'), 'spec.commit.sha: must be at least 40 characters long (got 7)'],
     ['an upper-case sha', (r) => (r.spec.commit.sha = 'A'.repeat(40)), 'spec.commit.sha: must be a full lower-case commit SHA'],
     ['an unknown source', (r) => (r.spec.source = 'cron'), "spec.source: must be one of 'action', 'webhook', 'poller' (got 'cron')"],
@@ -184,7 +185,8 @@ describe('failureRecordName', () => {
 
   it('is a valid label for any repository GitHub allows', () => {
     const owner = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/);
-    const repo = fc.stringMatching(/^[A-Za-z0-9._-]{1,100}$/);
+    // GitHub refuses names of dots only ('.', '..', '...').
+    const repo = fc.stringMatching(/^[A-Za-z0-9._-]{1,100}$/).filter((name) => !/^\.+$/.test(name));
     fc.assert(
       fc.property(owner, repo, fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 1000 }), (o, n, runId, attempt) => {
         const name = failureRecordName(`${o}/${n}`, runId, attempt);

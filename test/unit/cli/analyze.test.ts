@@ -227,7 +227,7 @@ describe('ci-remediator analyze on bad input', () => {
   it('rejects a bad command line with usage help', async () => {
     expect((await runCli(['analyze'])).code).toBe(2);
     expect((await runCli(['analyze', '--max-lines', 'ten', 'x.log'])).stderr).toContain("Invalid --max-lines 'ten'");
-    expect((await runCli(['analyze', '--repo', 'not a repo', 'x.log'])).stderr).toContain('Expected {owner}/{repo}');
+    expect((await runCli(['analyze', '--repo', 'not a repo', 'x.log'])).stderr).toContain('Expected {owner}/{name}');
     const unknown = await runCli(['analyze', '--frobnicate', 'x.log']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe("ci-remediator analyze: Unknown option '--frobnicate'.\nRun 'ci-remediator analyze --help' for usage.\n");

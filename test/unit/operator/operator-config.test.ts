@@ -21,6 +21,12 @@ describe('parseOperatorConfig', () => {
       identity: 'node-1-42',
       httpAddress: '127.0.0.1',
       httpPort: 8080,
+      metricsAddress: '0.0.0.0',
+      metricsPort: 9090,
+      ingestMaxConnections: 300,
+      ingestMaxBodies: 32,
+      ingestHeaderTimeoutMs: 5_000,
+      ingestBodyTimeoutMs: 10_000,
       resyncPeriodMs: 600_000,
       maxConcurrentReconciles: 8,
       maxConcurrentAnalyses: 4,
@@ -90,6 +96,24 @@ describe('parseOperatorConfig', () => {
     expect(parse([]).httpAddress).toBe('127.0.0.1');
     expect(parse([], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).httpAddress).toBe('0.0.0.0');
     expect(parse(['--http-address', '0.0.0.0']).httpAddress).toBe('0.0.0.0');
+  });
+
+  it('puts /metrics on a port of its own, and bounds the ingest port (flags and defaults)', () => {
+    expect(parse([])).toMatchObject({
+      metricsAddress: '127.0.0.1',
+      metricsPort: 9090,
+      ingestMaxConnections: 300,
+      ingestMaxBodies: 32,
+      ingestHeaderTimeoutMs: 5_000,
+      ingestBodyTimeoutMs: 10_000,
+    });
+    expect(
+      parse(['--metrics-port', '0', '--ingest-max-connections', '50', '--ingest-max-bodies', '4', '--ingest-header-timeout', '2s', '--ingest-body-timeout', '3s'], {
+        CI_REMEDIATOR_METRICS_ADDRESS: '127.0.0.1',
+      }),
+    ).toMatchObject({ metricsAddress: '127.0.0.1', metricsPort: 0, ingestMaxConnections: 50, ingestMaxBodies: 4, ingestHeaderTimeoutMs: 2_000, ingestBodyTimeoutMs: 3_000 });
+    expect(parse([], { CI_REMEDIATOR_METRICS_PORT: '9100' })).toMatchObject({ metricsPort: 9100 });
+    expect(() => parse(['--ingest-body-timeout', '10m'])).toThrow(/Invalid --ingest-body-timeout '10m'/);
   });
 
   it('answers --help without validating anything else', () => {
