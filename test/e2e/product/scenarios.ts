@@ -78,10 +78,13 @@ export class ScenarioContext {
     this.records.push({ label, name, timeline: [] });
     const action = await this.env.runner.run(
       { 'github-token': this.env.workflowToken, mode: 'endpoint', endpoint: `http://127.0.0.1:${this.env.operator.port}`, 'signing-secret': this.env.ingestSecret },
-      this.env.runner.runVars(run),
+      // The run is on the local GitHub, so its links are too: the operator accepts reports only of runs on
+      // the GitHub server it is configured for (github.apiUrl).
+      this.env.runner.runVars(run, { GITHUB_SERVER_URL: new URL(this.env.github.url).origin }),
     );
     assert.equal(action.code, 0, `the action failed (exit ${String(action.code)}):\n${action.stdout}\n${action.stderr}`);
-    assert.equal(action.outputs['record-name'], name, `the action's record-name output`);
+    const said = action.stdout.split('\n').filter((line) => /^::(warning|error)::/.test(line));
+    assert.equal(action.outputs['record-name'], name, `the action's record-name output (its warnings and errors: ${said.join(' | ') || 'none'})`);
     run.job('report').complete('success');
     run.latest.complete('failure');
     return { run, name };
