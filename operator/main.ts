@@ -13,6 +13,7 @@ import { createIngestHandler } from './http/ingest.ts';
 import { startHealthServer, type HealthServer } from './http/server.ts';
 import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
 import type { BackoffOptions } from './runtime/backoff.ts';
+import { startGitHubSources, type GitHubSources } from './sources/index.ts';
 import { Controller } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { listWatchFactory, ResilientInformer, type WatchEvent } from './runtime/informer.ts';
@@ -63,6 +64,7 @@ class Operator {
   #runtime: Runtime | undefined;
   #events: EventRecorder | undefined;
   #store: Store | undefined;
+  #sources: GitHubSources | undefined;
   #opening: Promise<Store> | undefined;
   #stopping = false;
   #done!: (code: number) => void;
@@ -98,14 +100,16 @@ class Operator {
     this.#metrics.setQueueDepth(() => this.#runtime?.depths() ?? {});
     this.#metrics.setRecordPhases(() => this.#runtime?.phases() ?? {});
     try {
+      this.#sources = startGitHubSources({ config, clients: this.#clients, log: this.#log, registry: this.#metrics.registry, store: () => this.#getStore(), canPoll: () => this.#canWrite() && !this.#stopping });
       this.#http = await startHealthServer({
         address: config.httpAddress,
         port: config.httpPort,
         registry: this.#metrics.registry,
         ready: () => this.#ready(),
         // Served by every replica, leader or not: creating a record needs no lease.
-        ...(config.ingestSecret !== undefined && {
-          routes: {
+        routes: {
+          ...this.#sources.routes,
+          ...(config.ingestSecret !== undefined && {
             [INGEST_PATH]: createIngestHandler({
               secret: config.ingestSecret,
               clients: this.#clients,
@@ -114,8 +118,8 @@ class Operator {
               log: this.#log,
               registry: this.#metrics.registry,
             }),
-          },
-        }),
+          }),
+        },
       });
     } catch (error) {
       this.#log.fatal({ err: errorMessage(error), address: config.httpAddress, port: config.httpPort }, 'cannot listen');
@@ -227,6 +231,7 @@ class Operator {
       const runtime = this.#runtime;
       this.#runtime = undefined;
       if (runtime !== undefined) await runtime.stop(DRAIN_TIMEOUT_MS, () => this.#canWriteDraining());
+      await this.#sources?.stop();
       await this.#events?.flush(1_000);
       await this.#elector?.stop(true);
       await this.#http?.close();

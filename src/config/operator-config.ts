@@ -6,6 +6,7 @@ import { HttpUrl, NamespaceName } from '../api/common.ts';
 import { parseDuration } from '../duration.ts';
 import { InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
+import { finishSourcesConfig, SOURCE_ARGS, SOURCE_SETTINGS, SOURCES_HELP, SourcesRawConfig, type SourcesConfig } from './sources-config.ts';
 
 /**
  * The operator's settings, from flags and environment (flags win), parsed once into a frozen object. A bad
@@ -46,6 +47,7 @@ const SOURCES = {
   githubAppInstallationId: { flag: '--github-app-installation-id', env: undefined },
   verifyPollIntervalMs: { flag: '--verify-poll-interval', env: undefined },
   verifyTimeoutMs: { flag: '--verify-timeout', env: undefined },
+  ...SOURCE_SETTINGS,
 } as const satisfies Record<string, { flag: string; env: string | undefined }>;
 type Key = keyof typeof SOURCES;
 
@@ -118,6 +120,7 @@ const RawConfig = z.object({
   githubAppInstallationId: Integer(1, Number.MAX_SAFE_INTEGER).optional(),
   verifyPollIntervalMs: DurationMs('1s', '10m').default(15_000),
   verifyTimeoutMs: DurationMs('1m', '24h').default(2 * 60 * 60 * 1000),
+  ...SourcesRawConfig,
 });
 
 /** Where the ingest endpoint's HMAC secret may be given instead of --ingest-secret-file. */
@@ -135,7 +138,7 @@ export type OperatorConfig = Readonly<
     ingestSecret?: string;
     /** GitHub credentials for executing remediations; without them AutoApproved records wait (and say why). */
     githubAuth?: GitHubAuthConfig;
-  }
+  } & SourcesConfig
 >;
 
 export type GitHubAuthConfig = { token: string } | { appId: string; privateKey: string; installationId: number };
@@ -182,7 +185,7 @@ Options:
   --github-app-installation-id N    the App's installation on the repositories' organization
   --verify-poll-interval D          how often a re-run is checked while it runs (default 15s)
   --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
-  -h, --help                        Show this help
+${SOURCES_HELP}  -h, --help                        Show this help
 
 Endpoints: /healthz, /readyz, /metrics, and POST /api/v1/failures with an ingest secret. SIGTERM or SIGINT: finish in-flight work, release the Lease, exit 0.
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a bad flag or environment value.
@@ -231,6 +234,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'github-app-installation-id': { type: 'string' },
         'verify-poll-interval': { type: 'string' },
         'verify-timeout': { type: 'string' },
+        ...SOURCE_ARGS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -293,6 +297,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       identity,
       ...(ingestSecret !== undefined && { ingestSecret }),
       ...(githubAuth !== undefined && { githubAuth }),
+      ...finishSourcesConfig(data, env, githubAuth !== undefined),
     }),
   };
 }

@@ -14,6 +14,7 @@ import type {
   MetricsFilters,
   Page,
   PageOptions,
+  PollState,
   RecordAnalysisInput,
   RecordAnalysisResult,
   RetentionResult,
@@ -42,6 +43,12 @@ export interface Store {
    * writes them there as JSON lines and fsyncs the file.
    */
   retention(olderThan: Date, exportPath?: string): Promise<RetentionResult>;
+  /** Remembers a webhook delivery id; false when it was already there (a replay). */
+  rememberDelivery(delivery: { id: string; event: string; repository?: string }): Promise<boolean>;
+  /** Forgets a delivery id, so GitHub's redelivery of a delivery whose work could not start is accepted. */
+  forgetDelivery(id: string): Promise<void>;
+  pollState(repository: string): Promise<PollState | null>;
+  savePollState(state: PollState): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -299,6 +306,50 @@ class KnexStore implements Store {
 
   retention(olderThan: Date, exportPath?: string): Promise<RetentionResult> {
     return this.#guard('applying retention', () => exportAndDelete(this.#knex, olderThan, exportPath));
+  }
+
+  rememberDelivery(delivery: { id: string; event: string; repository?: string }): Promise<boolean> {
+    return this.#guard('recording a webhook delivery', async () => {
+      const rows = await this.#knex('github_deliveries')
+        .insert({ delivery_id: delivery.id, event: delivery.event, repository: delivery.repository ?? null })
+        .onConflict('delivery_id')
+        .ignore()
+        .returning('delivery_id');
+      return rows.length === 1;
+    });
+  }
+
+  forgetDelivery(id: string): Promise<void> {
+    return this.#guard('forgetting a webhook delivery', async () => {
+      await this.#knex('github_deliveries').where({ delivery_id: id }).delete();
+    });
+  }
+
+  pollState(repository: string): Promise<PollState | null> {
+    return this.#guard('reading poll state', async () => {
+      const row: { repository: string; etag: string | null; watermark: Date | string; seen_at_watermark: string[] | string } | undefined = await this.#knex(
+        'github_poll_state',
+      )
+        .select('repository', 'etag', 'watermark', 'seen_at_watermark')
+        .where({ repository })
+        .first();
+      if (row === undefined) return null;
+      const seen = typeof row.seen_at_watermark === 'string' ? (JSON.parse(row.seen_at_watermark) as string[]) : row.seen_at_watermark;
+      return { repository: row.repository, etag: row.etag, watermark: new Date(row.watermark), seenAtWatermark: seen };
+    });
+  }
+
+  savePollState(state: PollState): Promise<void> {
+    return this.#guard('saving poll state', async () => {
+      const row = {
+        repository: state.repository,
+        etag: state.etag,
+        watermark: state.watermark,
+        seen_at_watermark: JSON.stringify(state.seenAtWatermark),
+        updated_at: this.#knex.fn.now(),
+      };
+      await this.#knex('github_poll_state').insert(row).onConflict('repository').merge();
+    });
   }
 
   async close(): Promise<void> {

@@ -170,6 +170,8 @@ export interface GitHubServer {
   inject(options: InjectOptions): Injection;
   /** Requests to the API (not the log host) matching method and path. */
   apiRequests(match?: FaultMatch): RecordedRequest[];
+  /** Requests counted against the primary rate limit so far (304s are not, as on GitHub). */
+  readonly rateLimitUsed: number;
   close(): Promise<void>;
 }
 
@@ -672,6 +674,23 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
 
     if (method === 'GET' && rest === '') return { status: 200, json: repositoryBody(repo) };
 
+    if (rest === '/actions/runs' && method === 'GET') {
+      // GitHub's filters the poller uses: status (a status or a conclusion) and created (>=ISO-8601).
+      const status = query.get('status');
+      const created = query.get('created');
+      const since = created?.startsWith('>=') ? Date.parse(created.slice(2)) : Number.NaN;
+      const runs = [...repo.runs]
+        .filter((run) => !status || run.latest.status === status || run.latest.conclusion === status)
+        .filter((run) => Number.isNaN(since) || run.createdAt.getTime() >= since)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id);
+      const page = paginate(runs, query, path);
+      const body: { total_count: number; workflow_runs: Schemas['workflow-run'][] } = {
+        total_count: runs.length,
+        workflow_runs: page.items.map((run) => runBody(run, run.latest)),
+      };
+      const reply = conditional(req, body);
+      return { ...reply, headers: { ...reply.headers, ...page.headers } };
+    }
     if ((m = /^\/actions\/runs\/(\d+)(?:\/attempts\/(\d+))?$/.exec(rest)) && method === 'GET') {
       const run = runOf(repo, m[1]!);
       const attempt = m[2] === undefined ? run.latest : run.attempt(Number(m[2]));
@@ -1100,6 +1119,9 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     requests,
     issuedTokens,
     repo: repoOf,
+    get rateLimitUsed() {
+      return rate.used;
+    },
     inject(options: InjectOptions): Injection {
       let resolveReached!: (request: RecordedRequest) => void;
       const reached = new Promise<RecordedRequest>((resolve) => {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { initial } from './0001-initial.ts';
 import { durationColumns } from './0002-duration-columns.ts';
+import { githubSources } from './0004-github-sources.ts';
 
 export interface StoreMigration {
   /** Recorded in the migrations table; never rename a released migration. */
@@ -10,7 +11,7 @@ export interface StoreMigration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const MIGRATIONS: readonly StoreMigration[] = Object.freeze([initial, durationColumns]);
+export const MIGRATIONS: readonly StoreMigration[] = Object.freeze([initial, durationColumns, githubSources]);
 
 /** Our own table name, so a database shared with another knex application keeps the two histories apart. */
 export const MIGRATIONS_TABLE = 'ci_remediator_migrations';
