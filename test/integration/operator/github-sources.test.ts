@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { failureRecordName } from '../../../src/api/failure-record.ts';
 import { actionRunner, type ActionRunner } from '../../support/action-runner.ts';
+import { jsonLines, runCli } from '../../support/cli.ts';
 import { startGitHubServer, type FakeRun, type GitHubServer } from '../../support/github-server.ts';
 import { createNamespace, eventually, getObject, kube, listObjects, RECORDS, type CustomObject, type Kube } from '../../support/kube.ts';
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
@@ -152,15 +152,14 @@ async function recordCount(): Promise<number> {
   return (await listObjects(k, RECORDS, namespace)).length;
 }
 
+/** What `ci-remediator audit --action report` says of one record (the command docs/sources.md shows). */
 async function auditRows(recordName: string): Promise<Array<{ actor: string; outcome: string; details: Record<string, unknown> }>> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const result = await client.query("select actor, outcome, details from audit_log where record_name = $1 and action = 'report' order by id", [recordName]);
-    return result.rows as Array<{ actor: string; outcome: string; details: Record<string, unknown> }>;
-  } finally {
-    await client.end();
-  }
+  const result = await runCli(['audit', '--action', 'report', '--format', 'json'], { env: { CI_REMEDIATOR_DATABASE_URL: database.url } });
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  const [page] = jsonLines(result.stdout) as Array<{ entries: Array<Record<string, unknown>> }>;
+  return page!.entries
+    .filter((row) => (row.record as { name?: string } | null)?.name === recordName)
+    .map((row) => ({ actor: String(row.actor), outcome: String(row.outcome), details: row.details as Record<string, unknown> }));
 }
 
 describe('the webhook receiver', () => {
