@@ -143,6 +143,8 @@ export interface AppSpec {
   /** PEM public key (or KeyObject) the App's JWTs must verify with. */
   publicKey: string | KeyObject;
   installations: number[];
+  /** What GET /installation/repositories lists per installation (default: every repository of the server). */
+  repositories?: Record<number, string[]>;
 }
 
 export interface StartGitHubServerOptions {
@@ -165,6 +167,8 @@ export interface GitHubServer {
   readonly requests: RecordedRequest[];
   /** Installation tokens issued through POST /app/installations/{id}/access_tokens. */
   readonly issuedTokens: string[];
+  /** The installation each issued token belongs to. */
+  readonly tokenInstallations: ReadonlyMap<string, number>;
   /** The repository `owner/name`, created on first use. */
   repo(fullName: string): FakeRepo;
   inject(options: InjectOptions): Injection;
@@ -533,6 +537,7 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
   const strictTokens = options.tokens !== undefined || (options.apps?.length ?? 0) > 0;
   const acceptedTokens = new Set(options.tokens ?? []);
   const issuedTokens: string[] = [];
+  const tokenInstallations = new Map<string, number>();
   const apps = (options.apps ?? []).map((app) => ({
     ...app,
     key: typeof app.publicKey === 'string' ? createPublicKey(app.publicKey) : app.publicKey,
@@ -665,6 +670,23 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     }
     authenticate(req);
     rate.used += 1;
+
+    if (method === 'GET' && path === '/installation/repositories') {
+      const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const installation = tokenInstallations.get(token);
+      if (installation === undefined) throw new HttpError(403, 'You must authenticate with an installation access token in order to list repositories for an installation.');
+      const app = apps.find((candidate) => candidate.installations.includes(installation));
+      const names = app?.repositories?.[installation] ?? [...repos.values()].map((repo) => repo.fullName);
+      const listed = names.map((name) => repoOf(name));
+      const page = paginate(listed, query, path);
+      // The shape of GET /installation/repositories (apps/list-repos-accessible-to-installation).
+      const body: { total_count: number; repository_selection: 'selected'; repositories: Schemas['repository'][] } = {
+        total_count: listed.length,
+        repository_selection: 'selected',
+        repositories: page.items.map((repo) => minimalRepository(repo) as unknown as Schemas['repository']),
+      };
+      return { status: 200, headers: page.headers, json: body };
+    }
 
     m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(404, 'Not Found');
@@ -853,6 +875,7 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     const token = `ghs_${randomBytes(18).toString('base64url')}`;
     acceptedTokens.add(token);
     issuedTokens.push(token);
+    tokenInstallations.set(token, installationId);
     const body: Schemas['installation-token'] = {
       token,
       expires_at: iso(new Date(Date.now() + 3600_000)),
@@ -1118,6 +1141,7 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     logsOrigin,
     requests,
     issuedTokens,
+    tokenInstallations,
     repo: repoOf,
     get rateLimitUsed() {
       return rate.used;

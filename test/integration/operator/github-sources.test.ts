@@ -1,9 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { failureRecordName } from '../../../src/api/failure-record.ts';
+import { createGitHubClient } from '../../../src/github/client.ts';
 import { actionRunner, type ActionRunner } from '../../support/action-runner.ts';
 import { jsonLines, runCli } from '../../support/cli.ts';
 import { startGitHubServer, type FakeRun, type GitHubServer } from '../../support/github-server.ts';
@@ -11,6 +12,7 @@ import { createNamespace, eventually, getObject, kube, listObjects, RECORDS, typ
 import { killAllOperators, startOperator, waitReady, type OperatorProcess } from '../../support/operator-process.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.ts';
 import { conditionOf, createPolicy } from './fixtures.ts';
+import { createObject, POLICIES } from '../../support/kube.ts';
 
 // The operator's GitHub sources as GitHub and a cluster administrator see them: signed deliveries over HTTP
 // to POST /api/v1/github/webhook, the poller against the local GitHub server (its requests counted there),
@@ -341,4 +343,67 @@ describe('dedup across sources', () => {
     }
     expect(action.stdout).toMatch(/FailureRecord .* (created|already existed)\./);
   }, 90_000);
+});
+
+describe('as a GitHub App', () => {
+  it("resolves the policies' globs through the installation's repositories, and acts as the installation an event names", async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
+    const appGitHub = await startGitHubServer({
+      apps: [{ appId: 4242, publicKey, installations: [77, 88], repositories: { 77: ['acme/app-polled'], 88: ['acme/app-hooked'] } }],
+    });
+    try {
+      writeFileSync(join(work, 'app.pem'), privateKey, { mode: 0o600 });
+      await createObject(k, POLICIES, namespace, {
+        apiVersion: 'ci-remediator.dev/v1alpha1',
+        kind: 'RemediationPolicy',
+        metadata: { name: 'app-repositories' },
+        spec: { repositories: ['acme/app-*'], protected: true },
+      });
+      await operator.stop();
+      operator = await startOperator({
+        ...startOptions,
+        identity: 'sources-app-operator',
+        extraArgs: [
+          '--ingest-namespace', namespace,
+          '--github-webhook-secret-file', join(work, 'webhook-secret'),
+          '--github-app-id', '4242',
+          '--github-app-private-key-file', join(work, 'app.pem'),
+          '--github-app-installation-id', '77',
+          '--github-api-url', appGitHub.url,
+          '--poll', '--poll-interval', '2s',
+        ],
+      });
+      await waitReady(operator);
+
+      // Polled: no policy names acme/app-polled, its glob does, and installation 77 lists it.
+      const polled = appGitHub.repo('acme/app-polled').addRun({
+        createdAt: new Date(),
+        jobs: [{ name: 'test', conclusion: 'failure', steps: [{ name: 'Run npm ci', conclusion: 'failure' }], log: NETWORK_LOG }],
+      });
+      const polledRecord = await waitRecord(namespace, failureRecordName('acme/app-polled', polled.id, 1));
+      expect((polledRecord.spec as { source: string }).source).toBe('poller');
+
+      // Delivered by the App's webhook for installation 88: the operator reads that run as installation 88.
+      const hooked = appGitHub.repo('acme/app-hooked').addRun({
+        jobs: [{ name: 'test', conclusion: 'failure', steps: [{ name: 'Run npm ci', conclusion: 'failure' }], log: NETWORK_LOG }],
+      });
+      // The run as GitHub puts it in the event, read here as installation 88 itself.
+      const asInstallation = createGitHubClient({ baseUrl: appGitHub.url, auth: { appId: 4242, privateKey, installationId: 88 } });
+      const workflowRun = await asInstallation.getRun('acme/app-hooked', hooked.id);
+      const event = JSON.stringify({ action: 'completed', installation: { id: 88 }, workflow_run: workflowRun, repository: workflowRun.repository });
+      expect((await deliver(event)).status).toBe(202);
+      const hookedRecord = await waitRecord(namespace, failureRecordName('acme/app-hooked', hooked.id, 1));
+      expect((hookedRecord.spec as { source: string }).source).toBe('webhook');
+      const listing = appGitHub.apiRequests({ path: `/repos/acme/app-hooked/actions/runs/${hooked.id}/attempts/1/jobs` });
+      expect(listing.length).toBeGreaterThan(0);
+      const used = /^(?:token|bearer)\s+(\S+)$/i.exec(String(listing[0]!.headers.authorization))?.[1] ?? '';
+      expect(appGitHub.tokenInstallations.get(used)).toBe(88);
+    } finally {
+      await appGitHub.close();
+    }
+  }, 120_000);
 });
