@@ -28,6 +28,9 @@ export const GITHUB_WEBHOOK_PATH = '/api/v1/github/webhook';
 export const MAX_WEBHOOK_BODY_BYTES = 2 * 1024 * 1024;
 const HANDLED_EVENTS = ['workflow_run', 'workflow_job'] as const;
 const RETRY_AFTER_SECONDS = '10';
+/** GitHub redelivers deliveries of the past 3 days; ids older than a week can go. */
+const DELIVERY_RETENTION_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 const CONCURRENT_REPORTS = 4;
 
 const Repository = z.object({ full_name: z.string().min(3) });
@@ -85,6 +88,12 @@ export function createGitHubWebhookHandler(options: GitHubWebhookOptions): Webho
     registers: options.registry === undefined ? [] : [options.registry],
   });
   const work = new WorkPool(CONCURRENT_REPORTS);
+  let prunedAt = 0;
+  const prune = (store: Store): void => {
+    if (Date.now() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = Date.now();
+    store.pruneDeliveries(new Date(Date.now() - DELIVERY_RETENTION_MS)).catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'github webhook: old delivery ids not pruned'));
+  };
 
   const answer = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
     requests.inc({ code: String(status) });
@@ -183,6 +192,7 @@ export function createGitHubWebhookHandler(options: GitHubWebhookOptions): Webho
     let store: Store;
     try {
       store = await options.store();
+      prune(store);
       if (!(await store.rememberDelivery({ id: delivery, event, repository }))) {
         refuse(request, response, 409, 'replayed', `Delivery ${delivery} was already received.`);
         return;

@@ -47,6 +47,8 @@ export interface Store {
   rememberDelivery(delivery: { id: string; event: string; repository?: string }): Promise<boolean>;
   /** Forgets a delivery id, so GitHub's redelivery of a delivery whose work could not start is accepted. */
   forgetDelivery(id: string): Promise<void>;
+  /** Deletes delivery ids received before `olderThan`; returns how many. */
+  pruneDeliveries(olderThan: Date): Promise<number>;
   pollState(repository: string): Promise<PollState | null>;
   savePollState(state: PollState): Promise<void>;
   close(): Promise<void>;
@@ -325,6 +327,10 @@ class KnexStore implements Store {
     });
   }
 
+  pruneDeliveries(olderThan: Date): Promise<number> {
+    return this.#guard('pruning webhook deliveries', async () => affectedRows(await this.#knex('github_deliveries').where('received_at', '<', olderThan).del()));
+  }
+
   pollState(repository: string): Promise<PollState | null> {
     return this.#guard('reading poll state', async () => {
       const row: { repository: string; etag: string | null; watermark: Date | string; seen_at_watermark: string[] | string } | undefined = await this.#knex(
@@ -479,6 +485,13 @@ function analysisKey(input: RecordAnalysisInput): string {
     .digest('base64url')
     .slice(0, 32);
   return `analyze/${digest}`;
+}
+
+/** knex's pg client answers a DELETE with a count; knex-pglite with the raw result, rowCount inside. */
+function affectedRows(result: unknown): number {
+  if (typeof result === 'number') return result;
+  const rowCount = (result as { rowCount?: unknown } | null)?.rowCount;
+  return typeof rowCount === 'number' ? rowCount : 0;
 }
 
 function passwordOf(url: string): string | undefined {

@@ -234,6 +234,29 @@ describe('the webhook receiver', () => {
     expect(await getObject(k, RECORDS, namespace, nameOf(run)).catch(() => undefined)).toBeUndefined();
   }, 60_000);
 
+  it('reports a failed workflow_job with its run once the run is over, not while it still runs', async () => {
+    const jobEvent = async (run: FakeRun, name: string): Promise<string> => {
+      const response = await fetch(`${github.url}/repos/${run.repo.fullName}/actions/jobs/${run.job(name).id}`, { headers: { authorization: `token ${TOKEN}` } });
+      const repository = await (await fetch(`${github.url}/repos/${run.repo.fullName}`, { headers: { authorization: `token ${TOKEN}` } })).json();
+      return JSON.stringify({ action: 'completed', workflow_job: await response.json(), repository, sender: { login: 'octocat' } });
+    };
+    const running = github.repo('acme/hook-jobs').addRun({
+      jobs: [
+        { name: 'test', conclusion: 'failure', log: NETWORK_LOG },
+        { name: 'e2e', status: 'in_progress' },
+      ],
+    });
+    expect(await deliver(await jobEvent(running, 'test'), { event: 'workflow_job' })).toMatchObject({ status: 202, body: { accepted: true } });
+
+    const over = failedRun('acme/hook-jobs');
+    expect(await deliver(await jobEvent(over, 'lint'), { event: 'workflow_job' })).toMatchObject({ status: 202, body: { accepted: true } });
+    const record = await waitRecord(namespace, nameOf(over));
+    expect((record.spec as { source: string; failedJobs: unknown[] }).source).toBe('webhook');
+    expect((record.spec as { failedJobs: unknown[] }).failedJobs).toHaveLength(2);
+    // By now the first delivery's work is long done: the run still running made no record.
+    expect(await getObject(k, RECORDS, namespace, nameOf(running)).catch(() => undefined)).toBeUndefined();
+  }, 60_000);
+
   it('acknowledges and drops a repository no policy governs', async () => {
     const run = failedRun('other/unwatched');
     const before = await recordCount();
