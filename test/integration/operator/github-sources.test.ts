@@ -334,6 +334,28 @@ describe('the poller', () => {
   }, 120_000);
 });
 
+describe('the poller and the rate limit', () => {
+  it("waits for GitHub's reset when the primary limit is spent, and exports the budget left", async () => {
+    const limited = github.inject({ kind: 'rate-limit', resetInSeconds: 3, path: /^\/repos\/acme\/poll-[ab]\/actions\/runs$/ });
+    const hit = await limited.reached;
+    const hitAt = Date.now();
+    // The same listing again once the window has reset, and no request to GitHub's API in between.
+    const retried = await eventually(
+      async () => {
+        const after = github.requests.slice(github.requests.indexOf(hit) + 1).filter((request) => request.origin === 'api');
+        if (after.length === 0) throw new Error('nothing after the 403 yet');
+        return { first: after[0]!, at: Date.now() };
+      },
+      { timeoutMs: 20_000, description: 'the request after the rate limit' },
+    );
+    expect(retried.first.path).toBe(hit.path);
+    expect(retried.at - hitAt).toBeGreaterThanOrEqual(2_000);
+    const metrics = await operator.get('/metrics');
+    expect(metrics.body).toMatch(/^ci_remediator_github_rate_limit_remaining \d+$/m);
+    expect(metrics.body).toMatch(/^ci_remediator_poller_listings_total\{result="not-modified"\} \d+$/m);
+  }, 60_000);
+});
+
 describe('dedup across sources', () => {
   it('action, webhook and poller reporting the same run attempt make one record; the audit says who came first', async () => {
     const run = failedRun('acme/all-three');
