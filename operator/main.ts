@@ -7,6 +7,7 @@ import { startHealthServer, type HealthServer } from './http/server.ts';
 import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
 import { Runtime } from './manager.ts';
 import { githubWebUrlOf } from '../src/ingest/spec-origin.ts';
+import { startGitHubSources, type GitHubSources } from './sources/index.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { loadKubeConfig, makeClients, type KubeClients } from './runtime/kube.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
@@ -56,6 +57,7 @@ class Operator {
   #runtime: Runtime | undefined;
   #events: EventRecorder | undefined;
   #store: Store | undefined;
+  #sources: GitHubSources | undefined;
   #opening: Promise<Store> | undefined;
   #stopping = false;
   #done!: (code: number) => void;
@@ -100,6 +102,7 @@ class Operator {
       ]),
     );
     try {
+      this.#sources = startGitHubSources({ config, clients: this.#clients, log: this.#log, registry: this.#metrics.registry, store: () => this.#getStore(), canPoll: () => this.#canWrite() && !this.#stopping });
       this.#http = await startHealthServer({
         address: config.httpAddress,
         port: config.httpPort,
@@ -112,8 +115,9 @@ class Operator {
           requestTimeoutMs: config.ingestHeaderTimeoutMs + config.ingestBodyTimeoutMs,
         },
         // Served by every replica, leader or not: creating a record needs no lease.
-        ...(config.ingestSecret !== undefined && {
-          routes: {
+        routes: {
+          ...this.#sources.routes,
+          ...(config.ingestSecret !== undefined && {
             [INGEST_PATH]: createIngestHandler({
               secret: config.ingestSecret,
               clients: this.#clients,
@@ -125,8 +129,8 @@ class Operator {
               bodyTimeoutMs: config.ingestBodyTimeoutMs,
               githubWebUrl: githubWebUrlOf(config.githubApiUrl),
             }),
-          },
-        }),
+          }),
+        },
       });
       this.#metricsHttp = await startHealthServer({ address: config.metricsAddress, port: config.metricsPort, registry: this.#metrics.registry, ready: () => this.#ready() });
     } catch (error) {
@@ -244,6 +248,7 @@ class Operator {
       const runtime = this.#runtime;
       this.#runtime = undefined;
       if (runtime !== undefined) await runtime.stop(DRAIN_TIMEOUT_MS, () => this.#canWriteDraining());
+      await this.#sources?.stop();
       await this.#events?.flush(1_000);
       await this.#elector?.stop(true);
       await this.#http?.close();

@@ -6,6 +6,7 @@ import { HttpUrl, NamespaceName, SlackChannel } from '../api/common.ts';
 import { parseDuration } from '../duration.ts';
 import { argsErrorMessage, InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
+import { finishSourcesConfig, SOURCE_ARGS, SOURCE_SETTINGS, SOURCES_HELP, SourcesRawConfig, type SourcesConfig } from './sources-config.ts';
 
 /**
  * The operator's settings, from flags and environment (flags win), parsed once into a frozen object. A bad
@@ -54,6 +55,7 @@ const SOURCES = {
   githubAppInstallationId: { flag: '--github-app-installation-id', env: undefined },
   verifyPollIntervalMs: { flag: '--verify-poll-interval', env: undefined },
   verifyTimeoutMs: { flag: '--verify-timeout', env: undefined },
+  ...SOURCE_SETTINGS,
 } as const satisfies Record<string, { flag: string; env: string | undefined }>;
 type Key = keyof typeof SOURCES;
 
@@ -136,6 +138,7 @@ const RawConfig = z.object({
   githubAppInstallationId: Integer(1, Number.MAX_SAFE_INTEGER).optional(),
   verifyPollIntervalMs: DurationMs('1s', '10m').default(15_000),
   verifyTimeoutMs: DurationMs('1m', '24h').default(2 * 60 * 60 * 1000),
+  ...SourcesRawConfig,
 });
 
 /** Where the ingest endpoint's HMAC secret may be given instead of --ingest-secret-file. */
@@ -157,7 +160,7 @@ export type OperatorConfig = Readonly<
     githubAuth?: GitHubAuthConfig;
     /** Slack notifications and approvals; without them records awaiting approval say SlackNotConfigured. */
     slack?: SlackConfig;
-  }
+  } & SourcesConfig
 >;
 
 export type GitHubAuthConfig = { token: string } | { appId: string; privateKey: string; installationId: number };
@@ -218,7 +221,7 @@ Options:
   --github-app-installation-id N    the App's installation on the repositories' organization
   --verify-poll-interval D          how often a re-run is checked while it runs (default 15s)
   --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
-  --slack-bot-token-file PATH       file holding the Slack bot token (xoxb-…); or the token itself in
+${SOURCES_HELP}  --slack-bot-token-file PATH       file holding the Slack bot token (xoxb-…); or the token itself in
                                     [SLACK_BOT_TOKEN]. Without one, nothing is posted to Slack
   --slack-signing-secret-file PATH  file holding the Slack app's signing secret, which verifies clicks
                                     arriving at POST /slack/events; or [SLACK_SIGNING_SECRET]
@@ -287,6 +290,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'verify-poll-interval': { type: 'string' },
         'verify-timeout': { type: 'string' },
         ...SLACK_OPTIONS,
+        ...SOURCE_ARGS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -356,6 +360,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       ...(ingestSecret !== undefined && { ingestSecret }),
       ...(githubAuth !== undefined && { githubAuth }),
       ...(slack !== undefined && { slack }),
+      ...finishSourcesConfig(data, env, githubAuth !== undefined),
     }),
   };
 }

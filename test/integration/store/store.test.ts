@@ -272,6 +272,27 @@ describe.each(ENGINES)('store on %s', (_name, engine) => {
     });
   });
 
+  describe('GitHub sources', () => {
+    it('remembers a webhook delivery id once, forgets it on request, and prunes old ones', async () => {
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run', repository: 'acme/web' })).toBe(true);
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(false);
+      await store.forgetDelivery('d-1');
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(true);
+      expect(await store.pruneDeliveries(new Date(Date.now() - 60_000))).toBe(0);
+      expect(await store.pruneDeliveries(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(true);
+    });
+
+    it("keeps a repository's poll state: ETag, watermark to the millisecond, and the runs at the watermark", async () => {
+      expect(await store.pollState('acme/poll')).toBeNull();
+      const state = { repository: 'acme/poll', etag: 'W/"abc"', watermark: new Date('2026-01-01T10:00:00.123Z'), seenAtWatermark: ['12/1', '13/2'] };
+      await store.savePollState(state);
+      expect(await store.pollState('acme/poll')).toEqual(state);
+      await store.savePollState({ ...state, etag: null, seenAtWatermark: [] });
+      expect(await store.pollState('acme/poll')).toEqual({ ...state, etag: null, seenAtWatermark: [] });
+    });
+  });
+
   describe('migrations', () => {
     it('refuses a database migrated by a newer version, naming the unknown migration', async () => {
       const knex: Knex = await connect(db.config);

@@ -35,6 +35,12 @@ describe('parseOperatorConfig', () => {
       githubApiUrl: 'https://api.github.com',
       verifyPollIntervalMs: 15_000,
       verifyTimeoutMs: 7_200_000,
+      // The GitHub sources (src/config/sources-config.ts): both off.
+      sourceRepositories: [],
+      poll: false,
+      pollIntervalMs: 300_000,
+      pollBackfillMs: 3_600_000,
+      pollRepositories: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.namespaces)).toBe(true);
