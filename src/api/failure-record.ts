@@ -133,6 +133,8 @@ export const SignalLine = z.strictObject({
   line: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   /** Normalized and redacted; absent when the line is in an excerpt window (its text is there). */
   text: z.string().min(1).max(MAX_SIGNAL_TEXT).optional(),
+  /** `step`: the failed step's own `Run …` line, weak evidence of what ran (not a failure signal). */
+  kind: z.enum(['step']).optional(),
 });
 export type SignalLine = z.infer<typeof SignalLine>;
 

@@ -21,7 +21,7 @@ describe('parseOperatorConfig', () => {
       identity: 'node-1-42',
       httpAddress: '127.0.0.1',
       httpPort: 8080,
-      metricsAddress: '0.0.0.0',
+      metricsAddress: '127.0.0.1',
       metricsPort: 9090,
       ingestMaxConnections: 300,
       ingestMaxBodies: 32,
