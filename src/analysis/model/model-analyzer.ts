@@ -153,6 +153,7 @@ export class ModelAnalyzer implements Analyzer {
       report.fallbackCode = failure.code;
       return fallbackVerdict(floor, failure.reason, {
         model,
+        fallbackCode: failure.code,
         ...(extra.tokens && { tokens: extra.tokens }),
         injectionSpans: [...excerptInjection, ...(extra.injection ?? [])],
         ...(extra.toolCalls && { toolCalls: extra.toolCalls }),
