@@ -38,7 +38,7 @@ export const run: Command = async (args, io) => {
  * naming it (the flag when it came from one). The model libraries load only when a model key is set.
  */
 async function loadModel(config: OperatorConfig, args: readonly string[]): Promise<Readonly<ModelConfig> | undefined> {
-  if (Object.keys(config.modelEnv).length === 0) return undefined;
+  if (config.modelEnv === undefined) return undefined;
   const { loadModelConfig, ModelConfigError } = await import('../src/analysis/model/model-config.ts');
   try {
     return loadModelConfig(config.modelEnv);

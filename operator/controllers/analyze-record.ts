@@ -93,7 +93,7 @@ export async function analyzeRecord(spec: FailureRecordSpec, now: Date, history?
  * forcing them), the injection spans (for the approval card), the merge notes, the tools called, and the
  * fallback reason when the rules verdict stood in for the model's.
  */
-function modelFields(verdict: Verdict): Partial<AnalysisStatus> {
+export function modelFields(verdict: Verdict): Partial<AnalysisStatus> {
   const reasons = [...new Set(verdict.approvalReasons ?? [])];
   const fields: Partial<AnalysisStatus> = {};
   // More reasons than fit are folded into the last one: a reason dropped would be an approval no longer forced.

@@ -147,7 +147,7 @@ export type OperatorConfig = Readonly<
      * The model analyzer's settings as environment keys (src/analysis/model/model-config.ts parses them, in
      * operator/cli.ts, so the model libraries load only when one is set), the flags below written over them.
      */
-    modelEnv: Readonly<Record<string, string>>;
+    modelEnv?: Readonly<Record<string, string>>;
   }
 >;
 
@@ -337,7 +337,7 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       ...(ingestSecret !== undefined && { ingestSecret }),
       ...(githubAuth !== undefined && { githubAuth }),
       ...(slack !== undefined && { slack }),
-      modelEnv: readModelEnv(values, env),
+      ...modelEnvOf(values, env),
     }),
   };
 }
@@ -373,7 +373,7 @@ const MODEL_ENV_KEYS = [
   'CI_REMEDIATOR_MODEL_MAX_TURNS',
 ] as const;
 
-function readModelEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+function modelEnvOf(values: Record<string, unknown>, env: NodeJS.ProcessEnv): { modelEnv?: Readonly<Record<string, string>> } {
   const out: Record<string, string> = {};
   for (const key of MODEL_ENV_KEYS) {
     const value = emptyToUndefined(env[key]);
@@ -384,7 +384,7 @@ function readModelEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv): 
     if (typeof value === 'string') out[key] = value;
   }
   // A key file given as a flag wins over a key in the environment, as the file key does (model-config.ts).
-  return Object.freeze(out);
+  return Object.keys(out).length === 0 ? {} : { modelEnv: Object.freeze(out) };
 }
 
 /** The file wins over the environment, like every flag; surrounding whitespace (a trailing newline) is not part of it. */

@@ -19,8 +19,6 @@ const PLANNED = [
   'ci_remediator_time_to_green_seconds',
   'ci_remediator_risk_score',
   'ci_remediator_approvals_expired_total',
-  // Named as the Slack work registers it (operator/slack/slack-metrics.ts on its branch).
-  'ci_remediator_slack_delivery_failures_total',
   'ci_remediator_github_requests_total',
   'ci_remediator_store_up',
 ];
