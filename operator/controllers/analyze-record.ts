@@ -6,7 +6,7 @@ import type { Analysis } from '../../src/analysis/types.ts';
 import type { AnalysisStatus, FailureRecordSpec, ProposedRemediationStatus } from '../../src/api/failure-record.ts';
 import type { RemediationPolicy } from '../../src/api/remediation-policy.ts';
 import { redactCacheKeys } from '../../src/logs/cache-key-collector.ts';
-import { addCounts } from '../../src/logs/redactor.ts';
+import { addCounts, redactText } from '../../src/logs/redactor.ts';
 import { cacheKeyPrefixOf } from '../../src/remediation/cache-key-prefix.ts';
 import { CACHE_KEY_PREFIX_PARAM, CATALOG } from '../../src/remediation/catalog.ts';
 import { clip } from '../../src/text.ts';
@@ -83,9 +83,16 @@ export async function analyzeRecord(spec: FailureRecordSpec, now: Date, history?
     ...(Object.keys(redactions).length > 0 && { redactions }),
     injectionSuspected: verdict.injectionSuspected ?? false,
     ...(verdict.tokens !== undefined && { tokens: verdict.tokens }),
-    ...modelFields(verdict),
+    ...(await redactedSpans(modelFields(verdict))),
     analyzedAt: now.toISOString(),
   };
+}
+
+/** Span excerpts are made visible (hidden characters spelled out, base64 decoded): redacted again before status. */
+async function redactedSpans(fields: Partial<AnalysisStatus>): Promise<Partial<AnalysisStatus>> {
+  if (fields.injectionSpans === undefined) return fields;
+  const spans = await Promise.all(fields.injectionSpans.map(async (span) => ({ ...span, excerpt: clip((await redactText(span.excerpt)).text, 256) })));
+  return { ...fields, injectionSpans: spans };
 }
 
 /**
