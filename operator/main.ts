@@ -14,6 +14,8 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/logger.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { testHooks, type TestHooks } from './test-hooks.ts';
+import type { ModelConfig } from '../src/analysis/model/model-config.ts';
+import type { ModelDeps } from './controllers/failurerecord.ts';
 
 /**
  * The operator process: configuration in, a running operator out (the controllers it runs while it leads
@@ -37,6 +39,8 @@ export interface RunOptions {
   logDestination?: NodeJS.WritableStream;
   /** Told of every transition after its audit row and status exist (the Slack integration); a no-op by default. */
   notifier?: Notifier;
+  /** The model analyzer's settings (operator/cli.ts parsed them); with an API key, `provider: openai` policies use it. */
+  model?: Readonly<ModelConfig>;
 }
 
 export async function runOperator(config: OperatorConfig, options: RunOptions): Promise<number> {
@@ -60,6 +64,7 @@ class Operator {
   #sources: GitHubSources | undefined;
   #opening: Promise<Store> | undefined;
   #stopping = false;
+  #model: ModelDeps | undefined;
   #done!: (code: number) => void;
   readonly #hooks: TestHooks;
 
@@ -153,6 +158,8 @@ class Operator {
     // reconcile (records wait with Ready=False/AuditUnavailable), not fatal.
     this.#getStore().catch((error: unknown) => this.#log.warn({ err: errorMessage(error) }, 'store not available yet; records will wait'));
 
+    this.#model = await this.#buildModel();
+
     if (config.leaderElect) {
       this.#elector = new LeaderElector({
         api: this.#clients.coordination,
@@ -185,6 +192,43 @@ class Operator {
     if (this.#stopping) return false;
     if (this.#elector !== undefined && !this.#elector.isLeader()) return this.#elector.running;
     return this.#runtime?.synced() ?? false;
+  }
+
+  /**
+   * The model analyzer, built once (its verdict cache lives across leaderships): usage and budgets in the
+   * store, its tools reading GitHub with the operator's credentials. Undefined without an API key.
+   */
+  async #buildModel(): Promise<ModelDeps | undefined> {
+    const settings = this.#options.model;
+    if (settings?.apiKey === undefined) return undefined;
+    const [{ createModelAnalyzer }, { estimateCostUsd }, { githubToolSources }, { createGitHubClient }] = await Promise.all([
+      import('../src/analysis/model/model-config.ts'),
+      import('../src/analysis/model/token-budget.ts'),
+      import('../src/analysis/model/github-sources.ts'),
+      import('../src/github/client.ts'),
+    ]);
+    const { githubAuth, githubApiUrl } = this.#config;
+    const github =
+      githubAuth === undefined
+        ? undefined
+        : createGitHubClient({ baseUrl: githubApiUrl, auth: githubAuth, userAgent: 'ci-remediator-operator', log: { warn: (message) => this.#log.warn({}, message), debug: (message) => this.#log.debug({}, message) } });
+    const analyzer = createModelAnalyzer(settings, {
+      // The store opens lazily; a store that is down makes the model fall back to the rules (with the reason).
+      usage: {
+        recordModelUsage: async (entry) => (await this.#getStore()).recordModelUsage(entry),
+        modelUsageTotals: async (filters) => (await this.#getStore()).modelUsageTotals(filters),
+      },
+      ...(github !== undefined && {
+        sources: (_jobs, context) => {
+          const spec = context.record?.spec;
+          const target = spec?.pullRequest !== undefined ? { pullNumber: spec.pullRequest.number } : spec !== undefined ? { sha: spec.commit.sha } : undefined;
+          return githubToolSources(github, target === undefined || context.repository === undefined ? undefined : { repository: context.repository, target });
+        },
+      }),
+    });
+    if (analyzer === undefined) return undefined;
+    this.#log.info({ model: settings.model, baseURL: settings.baseURL ?? 'https://api.openai.com/v1', tools: github === undefined ? 'history only (no GitHub credentials)' : 'github' }, 'model analysis configured');
+    return { analyzer, costUsd: (model, tokens) => estimateCostUsd(model, tokens) };
   }
 
   #getStore(): Promise<Store> {
@@ -224,6 +268,7 @@ class Operator {
       canWrite: () => this.#canWrite() && !this.#stopping,
       notifier: this.#options.notifier ?? this.#hooks.notifier ?? NOOP_NOTIFIER,
       ...(this.#hooks.analyze !== undefined && { analyze: this.#hooks.analyze }),
+      ...(this.#model !== undefined && { model: this.#model }),
     });
     this.#runtime.start().catch((error: unknown) => this.#log.error({ err: errorMessage(error) }, 'controllers failed to start'));
   }

@@ -50,7 +50,7 @@ export interface Store {
   /** The audit entry, the failure history and the timings of one analysis, in one transaction, once. */
   recordAnalysis(input: RecordAnalysisInput): Promise<RecordAnalysisResult>;
   /**
-   * Deletes audit entries, timings and failure history older than `olderThan`; with `exportPath`, first
+   * Deletes audit entries, timings, failure history and model usage older than `olderThan`; with `exportPath`, first
    * writes them there as JSON lines and fsyncs the file.
    */
   retention(olderThan: Date, exportPath?: string): Promise<RetentionResult>;

@@ -147,7 +147,7 @@ export interface RetentionResult {
   cutoff: Date;
   exportPath: string | null;
   exported: number;
-  deleted: { audit: number; failureHistory: number; timings: number };
+  deleted: { audit: number; failureHistory: number; timings: number; modelUsage: number };
 }
 
 export interface RecordAnalysisInput {

@@ -249,16 +249,21 @@ describe.each(ENGINES)('store on %s', (_name, engine) => {
       await store.appendAudit(entry('ret/new', { time: new Date('2030-01-01T00:00:00Z'), repository: 'o/ret' }));
       await store.recordTimings({ recordKey: 'ret/old', detectedAt: old, repository: 'o/ret' });
       await store.recordFailureSeen('o/ret', 'fp-old', old);
+      const usage = { model: 'gpt-4o', policy: 'ret', repository: 'o/ret', fingerprint: 'fp-old', tokensInput: 100, tokensOutput: 10, costUsd: 0.001, outcome: 'ok' };
+      await store.recordModelUsage({ ...usage, at: old });
+      await store.recordModelUsage({ ...usage, at: new Date('2030-01-01T00:00:00Z') });
       const cutoff = new Date('2021-01-01T00:00:00Z');
       const path = join(dir, 'export.jsonl');
 
       const result = await store.retention(cutoff, path);
-      expect(result).toEqual({ cutoff, exportPath: path, exported: 4, deleted: { audit: 2, timings: 1, failureHistory: 1 } });
+      expect(result).toEqual({ cutoff, exportPath: path, exported: 5, deleted: { audit: 2, timings: 1, failureHistory: 1, modelUsage: 1 } });
       const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { table: string; row: Record<string, unknown> });
-      expect(lines.map((l) => l.table)).toEqual(['audit_log', 'audit_log', 'failure_timings', 'failure_history']);
+      expect(lines.map((l) => l.table)).toEqual(['audit_log', 'audit_log', 'failure_timings', 'failure_history', 'model_usage']);
       expect(lines[0]!.row).toMatchObject({ idempotency_key: 'ret/old-1', repository: 'o/ret' });
       expect((await store.queryAudit({ repository: 'o/ret' })).items.map((e) => e.idempotencyKey)).toEqual(['ret/new']);
       expect(await store.failureHistory('o/ret', 'fp-old')).toBeNull();
+      // The budgets still see what was spent after the cutoff.
+      expect(await store.modelUsageTotals({ since: cutoff, policy: 'ret' })).toMatchObject({ tokensInput: 100, tokensOutput: 10 });
     });
 
     it('deletes nothing when the export cannot be written', async () => {

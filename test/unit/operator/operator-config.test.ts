@@ -151,4 +151,22 @@ describe('parseOperatorConfig: the ingest endpoint', () => {
   ])('refuses %j %j naming the key', (args, env, message) => {
     expect(() => parseOperatorConfig(args, env as NodeJS.ProcessEnv, host)).toThrow(message);
   });
+
+  it('hands the model settings on as the keys the model analyzer reads, flags over the environment, only when one is set', () => {
+    expect(parse([]).modelEnv).toBeUndefined();
+    const config = parse(['--openai-base-url', 'http://vllm:8000/v1', '--model', 'llama-3.1-70b', '--openai-api-key-file', '/secrets/openai/api-key'], {
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_API_KEY: 'sk-from-env',
+      CI_REMEDIATOR_MODEL_DEADLINE: '30s',
+      UNRELATED: 'x',
+    });
+    expect(config.modelEnv).toEqual({
+      OPENAI_BASE_URL: 'http://vllm:8000/v1',
+      CI_REMEDIATOR_MODEL: 'llama-3.1-70b',
+      OPENAI_API_KEY_FILE: '/secrets/openai/api-key',
+      OPENAI_API_KEY: 'sk-from-env',
+      CI_REMEDIATOR_MODEL_DEADLINE: '30s',
+    });
+    expect(Object.isFrozen(config.modelEnv)).toBe(true);
+  });
 });
