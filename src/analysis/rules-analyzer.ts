@@ -277,7 +277,9 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
       return;
     }
     if (byLine.size >= MAX_LINES) return;
-    byLine.set(line, { line, text: text.slice(0, MAX_LINE_LENGTH), weight, isKey, order: order++ });
+    // Trailing blanks (a pasted log, a tool padding its table, a `\r` a terminal hid) are not part of the message:
+    // trimming them here lets every rule's `$` mean "end of the message", not "end of this exact paste".
+    byLine.set(line, { line, text: text.slice(0, MAX_LINE_LENGTH).trimEnd(), weight, isKey, order: order++ });
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);

@@ -59,7 +59,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.actions.step-timed-out',
-    patterns: [/\bThe action '[^']*' has timed out after \d+ minutes\b/i, /^##\[error\]The action has timed out\.?$/i],
+    patterns: [/\bThe action '[^']*' has timed out after \d+ minutes\b/i, /^(?:##\[error\]|Error: )?The action has timed out\.?$/i],
     weight: 1,
     description: 'A step hit its timeout-minutes.',
     tool: 'GitHub Actions',
@@ -337,7 +337,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   rule('network_error', {
     id: 'network.registry.5xx',
     patterns: [
-      /\bnpm ERR! code E5\d\d\b/,
+      /\bnpm (?:ERR!|error) code E5\d\d\b/,
       /\b(?:50[234]) (?:Service Unavailable|Bad Gateway|Gateway Time-?out)\b/i,
       /\bReceived status code 50[234] from server\b/i,
       /\bHTTP error 50[234] while getting\b/i,
@@ -353,7 +353,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.npm.network',
-    patterns: [/^npm ERR! network\b/, /\bnpm ERR! errno (?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED)\b/],
+    patterns: [/^npm (?:ERR!|error) network\b/, /\bnpm (?:ERR!|error) errno (?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED)\b/],
     weight: 0.95,
     description: 'npm could not reach the registry.',
     tool: 'npm',
@@ -472,13 +472,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.git.remote-branch-missing',
-    patterns: [/\bRemote branch \S+ not found in upstream origin\b/, /\bCouldn't find remote ref\b/],
+    patterns: [/\bRemote branch \S+ not found in upstream origin\b/, /\bcouldn't find remote ref\b/i],
     weight: 0.9,
     description: 'The branch or ref the job checks out no longer exists.',
     tool: 'git',
     example: 'fatal: Remote branch jakew/readmes/2018-11-16 not found in upstream origin',
     exampleSource: 'logchunks: Java/square@retrofit/failed/456148330.log',
-    nearMiss: ['Switched to a new branch \'feature\''],
+    nearMiss: [' * branch            main       -> FETCH_HEAD', 'Switched to a new branch \'feature\''],
   }),
   rule('configuration_error', {
     id: 'config.artifact.no-files',
@@ -494,7 +494,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- dependency
   rule('dependency_error', {
     id: 'dependency.npm.eresolve',
-    patterns: [/\bnpm ERR! code ERESOLVE\b/, /\bERESOLVE (?:unable to resolve dependency tree|could not resolve)\b/],
+    patterns: [/\bnpm (?:ERR!|error) code ERESOLVE\b/, /\bERESOLVE (?:unable to resolve dependency tree|could not resolve)\b/],
     weight: 1,
     description: 'npm cannot satisfy the peer dependency constraints.',
     tool: 'npm',
@@ -504,7 +504,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.not-found',
-    patterns: [/\bnpm ERR! code E404\b/, /\bnpm ERR! 404 Not Found\b/, /\bnpm ERR! code ETARGET\b/, /\bNo matching version found for\b/],
+    patterns: [/\bnpm (?:ERR!|error) code E404\b/, /\bnpm (?:ERR!|error) 404 Not Found\b/, /\bnpm (?:ERR!|error) code ETARGET\b/, /\bNo matching version found for\b/],
     weight: 0.95,
     description: 'A package or version does not exist in the registry.',
     tool: 'npm',
@@ -514,7 +514,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.lockfile-out-of-sync',
-    patterns: [/`npm ci` can only install packages when your package\.json and package-lock\.json\b/, /\bYour lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, /\bERR_PNPM_OUTDATED_LOCKFILE\b/],
+    patterns: [/`npm ci` can only install packages when your package\.json and package-lock\.json\b/, /\bThe `npm ci` command can only install with an existing package-lock\.json\b/, /\bpyproject\.toml changed significantly since poetry\.lock was last generated\b/, /\bYour lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, /\bERR_PNPM_OUTDATED_LOCKFILE\b/],
     weight: 1,
     description: 'The lockfile does not match package.json.',
     tool: 'npm',
@@ -525,7 +525,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.integrity',
-    patterns: [/\bnpm ERR! code EINTEGRITY\b/, /\bintegrity checksum failed when using sha\d+\b/, /\bIntegrity check failed for "[^"]+"/],
+    patterns: [/\bnpm (?:ERR!|error) code EINTEGRITY\b/, /\bintegrity checksum failed when using sha\d+\b/, /\bIntegrity check failed for "[^"]+"/],
     weight: 0.95,
     risk: 30,
     remediation: 'clear-caches',
@@ -721,7 +721,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('compilation_error', {
     id: 'compile.go.build',
-    patterns: [/^(?:\.\/)?[\w./-]+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|declared and not used|syntax error|too many arguments|not enough arguments|missing return)/, /^# [\w./-]+\s*$/],
+    patterns: [/^(?:\.\/)?[\w./-]+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|declared and not used|syntax error|too many arguments|not enough arguments|missing return)/, /^# [\w./-]+\s*$/, /^FAIL\s+\S+\s+\[build failed\]$/],
     weight: 0.9,
     description: 'go build reported errors.',
     tool: 'go build',
@@ -846,13 +846,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.flake8.violation',
-    patterns: [/^[\w./-]+\.py:\d+:\d+: [EWFCN]\d{3} (?!\[\*\])/],
+    patterns: [/^[\w./\\:-]+\.py:\d+:\d+: [A-Z]{1,3}\d{3,4} (?!\[\*\])/],
     weight: 0.95,
     description: 'flake8 reported style or correctness violations.',
     tool: 'flake8',
     example: './sklearn/utils/validation.py:412:80: E501 line too long (88 > 79 characters)',
     exampleSource: 'flake8',
-    nearMiss: ['./sklearn/utils/validation.py:412: in check_array'],
+    nearMiss: ['src/pkg/core.py:1:0: C0114: Missing module docstring (missing-module-docstring)', 'src/pkg/core.py:12: error: Name "x" is not defined  [name-defined]', './sklearn/utils/validation.py:412: in check_array'],
   }),
   rule('lint_error', {
     id: 'lint.pylint.violation',
@@ -907,13 +907,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.go.golangci',
-    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \((?:errcheck|govet|staticcheck|unused|gosimple|ineffassign|typecheck|revive|gofmt|goimports|golint|gocritic|misspell|deadcode|varcheck|structcheck|gosec)\)$/],
+    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \([a-z][a-z\d]*(?:-[a-z\d]+)*\)$/],
     weight: 0.95,
     description: 'golangci-lint (or gometalinter) reported issues.',
     tool: 'golangci-lint',
     example: 'eth/config.go:1::warning: file is not goimported (goimports)',
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566442292.log',
-    nearMiss: ['0 issues.'],
+    nearMiss: ['internal/api/handler.go:48:9: invalid operation: x + y (mismatched types int and string)', '0 issues.'],
   }),
   rule('lint_error', {
     id: 'lint.checkstyle.violation',
@@ -928,17 +928,17 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.rust.clippy-rustfmt',
-    patterns: [/rust-clippy\/master\/index\.html#/, /^Diff in \S+\.rs at line \d+:/],
+    patterns: [/rust-clippy\/master\/index\.html#/, /^Diff in \S+\.rs at line \d+:/, /^\s*= note: `(?:-D|#\[deny\()clippy::[\w-]+/],
     weight: 0.9,
     description: 'clippy or rustfmt --check reported issues.',
     tool: 'clippy',
     example: 'Diff in /home/runner/work/ripgrep/ripgrep/crates/core/main.rs at line 12:',
     exampleSource: 'cargo fmt --check',
-    nearMiss: ['    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
+    nearMiss: ['  = note: `#[warn(unused_variables)]` on by default', '    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
   }),
   rule('lint_error', {
     id: 'lint.format-check.generic',
-    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/],
+    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/, /^The following files had format violations:$/, /^> Task :\S*spotless\w*Check FAILED$/],
     weight: 0.95,
     description: 'A formatter check (mix format, gofmt) found unformatted files.',
     tool: 'formatter',
@@ -1017,7 +1017,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'security.npm-audit.findings',
-    patterns: [/\bfound [1-9]\d* vulnerabilit(?:y|ies) \(/, /^[1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^# npm audit report\b/],
+    patterns: [/\bfound [1-9]\d* vulnerabilit(?:y|ies) \(/, /^[1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^found [1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^# npm audit report\b/],
     weight: 0.95,
     rationale: SECURITY,
     description: 'npm audit found vulnerabilities.',
@@ -1055,7 +1055,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
       /^error: \d+ vulnerabilit(?:y|ies) found!?$/,
       /^Found [1-9]\d* known vulnerabilit(?:y|ies) in \d+ packages?\b/,
       /\bYour code is affected by [1-9]\d* vulnerabilit(?:y|ies)\b/,
-      /^>> Issue: \[B\d{3}:\w+\]/,
+      /^\s*>> Issue: \[B\d{3}:\w+\]/,
     ],
     weight: 1,
     rationale: SECURITY,
@@ -1132,7 +1132,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.paas.rejected',
-    patterns: [/^\s*!\s+Push rejected to \S+/, /^Error: Deployment (?:failed|was canceled)\b/i],
+    patterns: [/^\s*!\s+Push rejected to \S+/, /^(?:Error: )?Deployment (?:failed|was canceled)\b/i],
     weight: 0.9,
     rationale: DEPLOY,
     description: 'A PaaS (Heroku and similar) rejected the deployment.',
@@ -1286,13 +1286,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('test_failure', {
     id: 'test.dotnet.failed',
-    patterns: [/^\s*Failed!\s+- Failed:\s+[1-9]\d*,/, /^\s*[\w.<>]+ \[FAIL\]\s*$/, /^\s*Failed [\w.]+ \[\d+ m?s\]$/, /\bAssert\.\w+\(\) Failure\b/],
+    patterns: [/^\s*Failed!\s+- Failed:\s+[1-9]\d*,/, /^\s*Test summary: total: \d+, failed: [1-9]\d*/i, /^\s*Test Run Failed\.$/, /^\s*[\w.<>]+ \[FAIL\]\s*$/, /^\s*Failed [\w.]+ \[\d+ m?s\]$/, /\bAssert\.\w+\(\) Failure\b/],
     weight: 0.95,
     tool: 'dotnet test',
     description: 'dotnet test (xUnit, NUnit, MSTest) reported failures.',
     example: '      Nancy.Testing.Tests.BrowserFixture.Should_return_JSON_serialized_form [FAIL]',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375800180.log',
-    nearMiss: ['Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42'],
+    nearMiss: ['Test summary: total: 212, failed: 0, succeeded: 212, skipped: 0, duration: 3.0s', 'Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42'],
   }),
   rule('test_failure', {
     id: 'test.exunit.failure',
@@ -1384,9 +1384,11 @@ const CORE_SIGNATURES: readonly Signature[] = [
       /^The command ".*" (?:exited with|failed and exited with) [1-9]\d*\.?$/,
       /\bfailed with exit code [1-9]\d*\b/,
       /^make(?:\[\d+\])?: \*\*\* \[[^\]]*\] Error \d+$/,
-      /^npm ERR! code ELIFECYCLE$/,
+      /^npm (?:ERR!|error) code ELIFECYCLE$/,
       /^error Command failed with exit code \d+\.$/,
       /^Error: Process completed with exit code \d+\.?$/,
+      // buildx names the RUN step that failed; what failed inside it is on the lines before.
+      /\bdid not complete successfully: exit code: [1-9]\d*\b/,
     ],
     weight: 0.3,
     description: 'A step or command exited non-zero; says nothing about why.',

@@ -93,7 +93,7 @@ export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.ktlint-detekt',
-    patterns: [/^\S+\.kts?:\d+:\d+: .+ \((?:standard|ktlint)[:\w-]*\)$/, /^\S+\.kts?:\d+:\d+: .+ \[[\w-]+\]$/, /\bBuild failed with \d+ weighted issues\b/],
+    patterns: [/^\S+\.kts?:\d+:\d+: .+ \((?:standard|ktlint)[:\w-]*\)$/, /^\S+\.kts?:\d+:\d+: .+ \[[\w-]+\]$/, /\b(?:Build|Analysis) failed with \d+ weighted issues\b/],
     weight: 0.9,
     description: 'ktlint or detekt reported Kotlin style issues.',
     tool: 'ktlint',

@@ -24,7 +24,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   rule('timeout', {
     id: 'timeout.actions.timeout-reached',
     // actions/deploy-pages and other polling actions print this when their own time limit runs out.
-    patterns: [/^(?:Error: )?Timeout reached, aborting!?$/i, /^Error: (?:Deployment|Operation|Request) timed out after \d+/i],
+    patterns: [/^(?:Error: )?Timeout reached, aborting!?$/i, /^(?:Error: )?(?:Deployment|Operation|Request) timed out after \d+/i],
     weight: 0.9,
     description: 'A polling action ran out of its own time limit.',
     tool: 'GitHub Actions',
@@ -56,7 +56,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.actions.container-action-crash',
-    patterns: [/^Error: Docker (?:build|pull) failed with exit code \d+/, /^Error: failed to (?:start|initialize) (?:the )?(?:job|service) containers?\b/i],
+    patterns: [/^(?:Error: )?Docker (?:build|pull) failed with exit code \d+/, /^(?:Error: )?failed to (?:start|initialize) (?:the )?(?:job|service) containers?\b/i],
     weight: 0.6,
     description: 'The runner could not build or start an action or service container.',
     tool: 'GitHub Actions',
@@ -166,7 +166,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
     patterns: [
       /\bis not valid SemVer notation for a \w+ version\b/i,
       /\bCould not find (?:a )?satisfied version for (?:SemVer|version)\b/i,
-      /\bUnable to find (?:Node|Go|Python|PyPy|Java|Ruby|\.NET) version '[^']+' for platform\b/i,
+      /\bUnable to find (?:(?:Node|Go|Python|PyPy|Java|Ruby|\.NET) )?version '[^']+' for platform\b/i, /\bNo supported distribution was found for input \S+/, /\bCould not find satisfied version for SemVer\b/i,
       /\bThe version '[^']+' with architecture '[^']+' was not found\b/,
       /\bNo matching version found for (?:Java|JDK)\b/i,
       /\bunknown ruby version\b|\bUnknown version [\w.]+ for \w+ on \w+/i,
@@ -232,13 +232,13 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- more runner and action messages
   rule('cancelled', {
     id: 'cancelled.actions.run-cancelled',
-    patterns: [/\bThe run was canceled by @\S+/, /\bThe job was canceled because "[^"]+" failed\b/],
+    patterns: [/\bThe run was canceled by @\S+/, /\bThe (?:job|strategy configuration) was canceled because "[^"]+" failed\b/],
     weight: 1,
     description: 'A person cancelled the run, or fail-fast cancelled this job after a matrix sibling failed.',
     tool: 'GitHub Actions',
     example: 'The job was canceled because "build_ubuntu-latest_20" failed.',
     exampleSource: 'GitHub Actions (fail-fast matrix)',
-    nearMiss: ['The job was not started because the workflow was skipped.'],
+    nearMiss: ['fail-fast: true', 'The job was not started because the workflow was skipped.'],
   }),
   rule('configuration_error', {
     id: 'config.actions.billing-or-quota',
@@ -283,12 +283,12 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.cloud.login',
-    patterns: [/\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^Error: Username and password required$/, /\bgoogle-github-actions\/auth failed with: /],
+    patterns: [/\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^(?:Error: )?Username and password required\b/, /\bgoogle-github-actions\/auth failed with: /],
     weight: 0.95,
     description: 'Logging in to a cloud or registry failed because the workflow\'s credentials or identity federation are not set up.',
     example: "Error: AADSTS70021: No matching federated identity record found for presented assertion.",
     exampleSource: 'azure/login (Microsoft Entra ID)',
-    nearMiss: ['Login successful.'],
+    nearMiss: ['Username: octocat', 'Login successful.'],
   }),
 
   // ---------------------------------------------------------------- toolchains and the job's environment

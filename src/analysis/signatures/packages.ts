@@ -19,7 +19,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.registry.image-not-found',
-    patterns: [/\bmanifest unknown\b/i, /\bmanifest for \S+ not found\b/, /\bpull access denied for \S+, repository does not exist or may require 'docker login'/],
+    patterns: [/\bmanifest unknown\b/i, /\bmanifest for \S+ not found\b/, /\bfailed to resolve source metadata for \S+: \S+: not found\b/, /\bpull access denied for \S+, repository does not exist or may require 'docker login'/],
     weight: 0.9,
     description: 'The image or tag does not exist in the registry, or the job is not logged in to it.',
     tool: 'docker',
@@ -185,7 +185,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   rule('infrastructure_error', {
     id: 'infra.gradle.daemon-disappeared',
     explains: ['compilation_error', 'test_failure'],
-    patterns: [/\bGradle build daemon disappeared unexpectedly\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
+    patterns: [/\bGradle build daemon disappeared unexpectedly\b/, /\bThe message received from the daemon indicates that the daemon has disappeared\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
     weight: 1,
     description: 'The Gradle daemon died mid-build, almost always killed for memory.',
     tool: 'gradle',
