@@ -419,6 +419,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
     id: 'config.actions.missing-input-or-secret',
     patterns: [
       /\bInput required and not supplied: \S+/,
+      /\bUnexpected input\(s\) '[^']+', valid inputs are \[/,
       /\bParameter token or opts\.auth is required\b/,
       /\bCredentials could not be loaded, please check your action inputs\b/,
     ],
@@ -623,7 +624,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.composer.resolve',
-    patterns: [/\bYour requirements could not be resolved to an installable set of packages\b/],
+    patterns: [/\bYour requirements could not be resolved to an installable set of packages\b/, /^\s*- Root composer\.json requires \S+ \S+ (?:but |, found |, it is )/],
     weight: 1,
     description: 'Composer cannot resolve composer.json.',
     tool: 'composer',
@@ -699,6 +700,8 @@ const CORE_SIGNATURES: readonly Signature[] = [
     patterns: [
       /\.(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|go):\d+:\d+: (?:fatal )?error: /,
       /\bcollect2: error: ld returned \d+ exit status\b/,
+      /\bclang(?:\+\+)?: error: linker command failed with exit code \d+/,
+      /^ld: symbol\(s\) not found for architecture \w+/,
       /\bundefined reference to `/,
       /^\d+ errors? generated\.$/,
     ],
@@ -928,13 +931,26 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.rust.clippy-rustfmt',
-    patterns: [/rust-clippy\/master\/index\.html#/, /^Diff in \S+\.rs at line \d+:/, /^\s*= note: `(?:-D|#\[deny\()clippy::[\w-]+/],
+    patterns: [/rust-clippy\/master\/index\.html#/, /^Diff in \S+\.rs at line \d+:/],
     weight: 0.9,
     description: 'clippy or rustfmt --check reported issues.',
     tool: 'clippy',
     example: 'Diff in /home/runner/work/ripgrep/ripgrep/crates/core/main.rs at line 12:',
     exampleSource: 'cargo fmt --check',
     nearMiss: ['  = note: `#[warn(unused_variables)]` on by default', '    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
+  }),
+  rule('lint_error', {
+    id: 'lint.rust.clippy-denied',
+    // `cargo clippy -- -D warnings` turns lints into errors, and cargo then says "could not compile": that
+    // compile error is the lint, not broken code, so this note explains the compilation evidence.
+    explains: ['compilation_error'],
+    patterns: [/^\s*= note: `-D [\w:-]+` implied by `-D warnings`/, /^\s*= note: `#\[deny\(clippy::[\w-]+\)\]` on by default/, /^\s*= note: the lint level is defined here$/],
+    weight: 0.95,
+    description: 'clippy lints denied as errors (-D warnings) failed the build.',
+    tool: 'clippy',
+    example: '   = note: `-D clippy::needless-return` implied by `-D warnings`',
+    exampleSource: 'rust-clippy (cargo clippy -- -D warnings)',
+    nearMiss: ['  = note: `#[warn(unused_variables)]` on by default', '   = note: expected type `u32` found type `i64`'],
   }),
   rule('lint_error', {
     id: 'lint.format-check.generic',
@@ -948,7 +964,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.shellcheck',
-    patterns: [/^In \S+ line \d+:$/, /\bSC\d{4}(?: \((?:error|warning|info|style)\))?: /],
+    patterns: [/^In \S+ line \d+:$/, /\bSC\d{4}(?: \((?:error|warning|info|style)\))?: /, /^\S+:\d+:\d+: (?:error|warning|note|info|style): .+ \[SC\d{4}\]$/],
     weight: 0.9,
     description: 'ShellCheck reported issues.',
     tool: 'shellcheck',

@@ -42,6 +42,19 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
     exampleSource: 'softprops/action-gh-release',
     nearMiss: ['🎉 Release ready at https://github.com/o/r/releases/tag/v1.2.3'],
   }),
+  rule('deployment_error', {
+    id: 'deploy.git.push-rejected',
+    // git's own report of a refused push: a job pushes to publish (gh-pages, a release branch, a Heroku or Dokku
+    // remote); a 403 on push is the token's permissions and lives in config.actions.token-permission.
+    patterns: [/^\s*! \[(?:remote )?rejected\]\s+\S+ -> \S+ \(/, /^error: failed to push some refs to '[^']+'/],
+    weight: 0.7,
+    rationale: DEPLOY,
+    description: 'The remote refused a push (not a fast-forward, a protected branch, a pre-receive hook).',
+    tool: 'git push',
+    example: ' ! [rejected]        gh-pages -> gh-pages (fetch first)',
+    exampleSource: 'git push (builtin/push.c, transport.c)',
+    nearMiss: [' * [new branch]      gh-pages -> gh-pages', '   3f1e2d4..9a8b7c6  main -> main'],
+  }),
 
   // ---------------------------------------------------------------- cloud deploys
   rule('configuration_error', {

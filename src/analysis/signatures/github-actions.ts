@@ -263,7 +263,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.actions.file-command',
-    patterns: [/\bUnable to process file command '(?:env|output|path|state)' successfully\b/, /\bInvalid format '[^']*'$/, /\bMatrix vector '[^']+' does not contain any values\b/],
+    patterns: [/\bUnable to process file command '(?:env|output|path|state)' successfully\b/, /\bInvalid format '[^']*'$/, /\bMatrix vector '[^']+' does not contain any values\b/, /\bThe `(?:set-output|save-state|set-env|add-path)` command is disabled\b/],
     weight: 0.95,
     description: 'A step wrote GITHUB_ENV or GITHUB_OUTPUT in a shape the runner cannot parse (often a multi-line value).',
     tool: 'GitHub Actions',
@@ -332,7 +332,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.actions.unsupported-runner',
-    patterns: [/\bContainer action is only supported on Linux\b/, /\bCannot perform an interactive login from a non TTY device\b/, /\bUnable to locate credentials\. You can configure credentials by running "aws configure"/],
+    patterns: [/\bContainer action is only supported on Linux\b/, /\bNo runner matching the specified labels was found\b/, /\bCannot perform an interactive login from a non TTY device\b/, /\bUnable to locate credentials\. You can configure credentials by running "aws configure"/],
     weight: 0.95,
     description: 'An action or CLI cannot run as the workflow set it up (a container action on macOS/Windows, a login without its secret).',
     example: "Error: Container action is only supported on Linux",
