@@ -18,11 +18,12 @@
  * Usage: node bench/classify.ts [--data LOGCHUNKS.jsonl.gz] [--gha DIR] [--synthetic DIR] [--misses] [--held-back-misses]
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { analyzeLog, type LogReport } from '../src/report/log-report.ts';
-import { CATEGORIES, Category } from '../src/analysis/taxonomy.ts';
+import { CATEGORIES, type Category } from '../src/analysis/taxonomy.ts';
 import { DEFAULT_POLICY } from '../src/policy/default-policy.ts';
+import { readLabels, type LabelledRow as Row } from './lib/labelled-set.ts';
 import { chunkStartLine, datasetPath, readLogChunks } from './lib/logchunks.ts';
 import { median, percent } from './lib/stats.ts';
 
@@ -37,32 +38,6 @@ const showHeldBackMisses = args.includes('--held-back-misses');
 /** One file in five, by a hash of its name: stable, independent of the label and of the order of the files. */
 function heldBack(file: string): boolean {
   return createHash('sha256').update(file).digest()[0]! % 5 === 0;
-}
-
-interface Row {
-  file: string;
-  categories: Category[];
-  keyLine: number;
-}
-
-async function readLabels(dir: string): Promise<Row[]> {
-  const text = await readFile(join(dir, 'labels.tsv'), 'utf8');
-  const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
-  const columns = header!.split('\t');
-  const at = (name: string) => {
-    const i = columns.indexOf(name);
-    if (i === -1) throw new Error(`${dir}/labels.tsv has no '${name}' column`);
-    return i;
-  };
-  const [fileAt, categoriesAt, keyAt] = [at('file'), at('categories'), at('key_line')];
-  return lines.map((line) => {
-    const cells = line.split('\t');
-    return {
-      file: cells[fileAt]!,
-      categories: cells[categoriesAt]!.split(',').map((c) => Category.parse(c.trim())),
-      keyLine: Number(cells[keyAt]),
-    };
-  });
 }
 
 async function analyze(text: string): Promise<{ report: LogReport; ms: number }> {
@@ -99,12 +74,10 @@ interface Outcome {
 /** `split` false: a set with no held-back part (gha-synthetic was never tuned on as a whole, so it is all "unseen"). */
 async function benchGha(name: string, ghaDir: string, split: boolean): Promise<void> {
   const rows = await readLabels(ghaDir);
-  const present = new Set(await readdir(join(ghaDir, 'logs')));
   const outcomes: Outcome[] = [];
   // One warm-up so the first log does not pay for compiling the patterns.
   await analyze('warm up\n##[error]Process completed with exit code 1.\n');
   for (const row of rows) {
-    if (!present.has(row.file)) throw new Error(`labels.tsv names ${row.file}, which is not in ${ghaDir}/logs`);
     const text = await readFile(join(ghaDir, 'logs', row.file), 'utf8');
     const { report, ms } = await analyze(text);
     outcomes.push({

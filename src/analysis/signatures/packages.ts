@@ -216,7 +216,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.js.package-missing',
-    patterns: [/\bCouldn't find package "[^"]+" (?:required by "[^"]+" )?on the "npm" registry\b/, /\bERR_PNPM_(?:NO_MATCHING_VERSION|FETCH_404|NO_VERSIONS|PEER_DEP_ISSUES)\b/, /\bYN0001: .*\bNo candidates found\b/, /\bCouldn't find any versions for \"[^\"]+\" that matches \"[^\"]+\"/, /\bYN0035: .*\b(?:The remote server failed to provide the requested resource|Package not found)\b/],
+    patterns: [/\bCouldn't find package "[^"]+" (?:required by "[^"]+" )?on the "npm" registry\b/, /\bERR_PNPM_(?:NO_MATCHING_VERSION|FETCH_404|NO_VERSIONS|PEER_DEP_ISSUES)\b/, /\bYN0001: .*\bNo candidates found\b/, /\bCouldn't find any versions for "[^"]+" that matches "[^"]+"/, /\bYN0035: .*\b(?:The remote server failed to provide the requested resource|Package not found)\b/],
     weight: 0.95,
     description: 'yarn or pnpm could not find a package or version in the registry.',
     example: 'error Couldn\'t find package "@acme/ui@^4.0.0" required by "web@1.0.0" on the "npm" registry.',
