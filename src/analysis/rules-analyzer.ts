@@ -289,15 +289,33 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
     if (signal.kind === STEP_SIGNAL_KIND) add(signal.line, signal.text, STEP_WEIGHT, false);
     else add(signal.line, signal.text, rank++ < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
   }
+  // A key line that only reports an exit code ("Process completed with exit code 1.") says nothing of why;
+  // the tool's own last words are the lines just above it, so they weigh like a signal.
+  const closing = key !== null && isBareExitCode(key.text) ? key.line : null;
   for (const excerpt of extraction.excerpts) {
-    excerpt.text.split('\n').forEach((text, i) => {
-      if (text.trim() !== '') add(excerpt.startLine + i, text, EXCERPT_WEIGHT, false);
-    });
+    const lines = excerpt.text.split('\n');
+    let lastWords = CLOSING_LINES;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const text = lines[i]!;
+      if (text.trim() === '') continue;
+      const line = excerpt.startLine + i;
+      const isLastWords = closing !== null && line < closing && lastWords > 0 && !isBareExitCode(text);
+      if (isLastWords) lastWords--;
+      add(line, text, isLastWords ? SIGNAL_WEIGHT : EXCERPT_WEIGHT, false);
+    }
   }
   // A step name is context for what the log shows; with no log line at all it would be a guess.
   const stepName = failedStep?.trim();
   if (stepName && byLine.size > 0) add(0, `Step: ${stepName}`, STEP_WEIGHT, false);
   return [...byLine.values()];
+}
+
+/** How many non-blank lines above a bare exit-code key line count as the tool's last words. */
+const CLOSING_LINES = 2;
+const GENERIC_EXIT_CODE = SIGNATURES.find((signature) => signature.id === 'generic.exit-code');
+
+function isBareExitCode(text: string): boolean {
+  return GENERIC_EXIT_CODE !== undefined && firstMatch(GENERIC_EXIT_CODE, text) !== null;
 }
 
 function matchRules(lines: readonly ScoredLine[]): RuleHit[] {

@@ -167,7 +167,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.generic.tests-timed-out',
-    patterns: [/^\s*Tests timed out\s*$/i, /\*\* ERROR: process timed out \*\*/, /\bDisconnected, because no message in \d+ ms\b/, /\bExecuted \d+ of \d+ DISCONNECTED\b/],
+    patterns: [/\bTimeoutError: Navigation timeout of \d+ ?ms exceeded\b/, /^\s*Tests timed out\s*$/i, /\*\* ERROR: process timed out \*\*/, /\bDisconnected, because no message in \d+ ms\b/, /\bExecuted \d+ of \d+ DISCONNECTED\b/],
     weight: 0.75,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,
@@ -191,7 +191,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.actions.lost-communication',
-    patterns: [/\blost communication with the server\b/i, /\bThe hosted runner encountered an error while running your job\b/i],
+    patterns: [/\bThe job was not acquired by Runner of type \w+ even after multiple attempts\b/, /\blost communication with the server\b/i, /\bThe hosted runner encountered an error while running your job\b/i],
     weight: 1,
     description: 'The hosted runner died or lost its connection to GitHub.',
     tool: 'GitHub Actions',
@@ -202,22 +202,22 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.disk.no-space',
-    patterns: [/\bno space left on device\b/i],
+    patterns: [/\bThere is not enough space on the disk\b/, /\bno space left on device\b/i],
     weight: 1,
     description: 'The runner ran out of disk.',
     example:
       "System.IO.IOException: No space left on device : '/home/runner/runners/2.303.0/_diag/Worker_20230404-101010-utc.log'",
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['Free space left on device: 14 GB'],
+    nearMiss: ['Free disk space: 14 GB', 'Free space left on device: 14 GB'],
   }),
   rule('infrastructure_error', {
     id: 'infra.oom.killed',
-    patterns: [/\bexit code 137\b/i, /^\s*Killed\s*$/, /\bKilled process \d+ \(.*\) total-vm\b/, /\bCannot allocate memory\b/],
+    patterns: [/^make(?:\[\d+\])?: \*\*\* \[[^\]]*\] Killed$/, /\bexit code 137\b/i, /^\s*Killed\s*$/, /\bKilled process \d+ \(.*\) total-vm\b/, /\bCannot allocate memory\b/],
     weight: 0.85,
     description: 'A process was killed by SIGKILL, in CI almost always the kernel OOM killer.',
     example: '##[error]Process completed with exit code 137.',
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['##[error]Process completed with exit code 1.', 'Killed the old preview deployment'],
+    nearMiss: ['make: *** [Makefile:20: all] Terminated', '##[error]Process completed with exit code 1.', 'Killed the old preview deployment'],
   }),
   rule('infrastructure_error', {
     id: 'infra.node.heap-out-of-memory',
@@ -234,13 +234,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.docker.daemon-unavailable',
-    patterns: [/\bCannot connect to the Docker daemon at \S+\. Is the docker daemon running\?/i],
+    patterns: [/\bOCI runtime (?:create|exec|start) failed\b/, /\bCannot connect to the Docker daemon at \S+\. Is the docker daemon running\?/i],
     weight: 0.95,
     description: 'The Docker daemon on the runner is not reachable.',
     tool: 'docker',
     example: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
     exampleSource: 'docker CLI',
-    nearMiss: ['Connected to the Docker daemon at unix:///var/run/docker.sock'],
+    nearMiss: ['Error response from daemon: No such container: db', 'Connected to the Docker daemon at unix:///var/run/docker.sock'],
   }),
   rule('infrastructure_error', {
     id: 'infra.cache.corrupt-archive',
@@ -270,7 +270,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.git.unable-to-access',
-    patterns: [/\bunable to access '[^']+': (?:Failed to connect|Could not resolve|Empty reply|The requested URL returned error: 5\d\d|Operation timed out|Connection (?:timed out|reset)|gnutls_handshake|OpenSSL SSL_(?:read|connect))/i],
+    patterns: [/\bunable to access '[^']+': (?:Failed to connect|Could not resolve|Empty reply|The requested URL returned error: 5\d\d|Operation timed out|Connection (?:timed out|reset)|gnutls_handshake|GnuTLS recv error|OpenSSL SSL_(?:read|connect))/i],
     weight: 1,
     description: 'git could not reach the remote.',
     tool: 'git',
@@ -326,13 +326,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.tls.handshake-timeout',
-    patterns: [/\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
+    patterns: [/\bClient\.Timeout exceeded while awaiting headers\b/, /\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
     weight: 0.95,
     description: 'A TLS handshake or HTTP request to a registry timed out.',
     tool: 'docker',
     example: 'Error response from daemon: Get https://registry-1.docker.io/v2/: net/http: TLS handshake timeout',
     exampleSource: 'docker pull (Docker Hub)',
-    nearMiss: ['TLS handshake completed'],
+    nearMiss: ['timeout: 30s', 'TLS handshake completed'],
   }),
   rule('network_error', {
     id: 'network.registry.5xx',
@@ -417,7 +417,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.actions.missing-input-or-secret',
-    patterns: [
+    patterns: [/\bSecret \S+ is required, but not provided while calling\b/, 
       /\bInput required and not supplied: \S+/,
       /\bUnexpected input\(s\) '[^']+', valid inputs are \[/,
       /\bParameter token or opts\.auth is required\b/,
@@ -428,25 +428,25 @@ const CORE_SIGNATURES: readonly Signature[] = [
     tool: 'GitHub Actions',
     example: '##[error]Input required and not supplied: github-token',
     exampleSource: '@actions/core getInput',
-    nearMiss: ['with:'],
+    nearMiss: ['Secret source: Actions', 'with:'],
   }),
   rule('configuration_error', {
     id: 'config.shell.command-not-found',
-    patterns: [/: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
+    patterns: [/^env: '?[\w.+-]+'?: No such file or directory$/, /: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
     weight: 0.85,
     description: 'A tool the job calls is not installed on the runner image (or a setup step is missing).',
     example: '/Users/travis/.travis/job_stages: line 476: yarn: command not found',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375658615.log',
-    nearMiss: ['yarn: command found at /usr/local/bin/yarn'],
+    nearMiss: ['env: \'NODE_ENV\' set to production', 'yarn: command found at /usr/local/bin/yarn'],
   }),
   rule('configuration_error', {
     id: 'config.shell.script-not-found',
-    patterns: [/: line \d+: \S+: (?:No such file or directory|Permission denied)\s*$/],
+    patterns: [/\bError: Cannot find module '(?:\/|[A-Za-z]:\\)[^']+\.[cm]?[jt]s'/, /: line \d+: \S+: (?:No such file or directory|Permission denied)\s*$/],
     weight: 0.75,
     description: 'The job runs a script that does not exist at that path, or is not executable.',
     example: '/home/travis/.travis/job_stages: line 78: test/sass-compile-tester.sh: No such file or directory',
     exampleSource: 'logchunks: CSS/jgthms@bulma/failed/406362104.log',
-    nearMiss: ['/home/runner/work/_temp/1.sh: line 3: ./build.sh: exit 1'],
+    nearMiss: ['Error: Cannot find module \'express\'', '/home/runner/work/_temp/1.sh: line 3: ./build.sh: exit 1'],
   }),
   rule('configuration_error', {
     id: 'config.build.no-rakefile-or-task',
@@ -1066,7 +1066,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'security.vuln-scanners.generic',
-    patterns: [
+    patterns: [/\bOne or more dependencies were identified with vulnerabilities\b/, /^Found [1-9]\d* vulnerabilit(?:y|ies) in \d+ packages?\b/, /\b[1-9]\d* potential problems?(?:\(s\))? detected\b/, 
       /\bdiscovered vulnerabilities at or above the severity threshold\b/,
       /^error: \d+ vulnerabilit(?:y|ies) found!?$/,
       /^Found [1-9]\d* known vulnerabilit(?:y|ies) in \d+ packages?\b/,
@@ -1078,7 +1078,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
     description: 'A vulnerability scanner (grype, cargo audit, pip-audit, govulncheck, bandit) reported findings.',
     example: 'Found 2 known vulnerabilities in 1 package',
     exampleSource: 'pip-audit',
-    nearMiss: ['No known vulnerabilities found'],
+    nearMiss: ['Found 0 vulnerabilities in 12 packages', 'No problems detected!', 'No known vulnerabilities found'],
   }),
 
   // ---------------------------------------------------------------- deployment
@@ -1095,7 +1095,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.kubectl.failed',
-    patterns: [
+    patterns: [/^Error: Error from server \((?:Forbidden|Invalid|NotFound|Conflict|BadRequest|InternalError)\): /, 
       /\bexceeded its progress deadline\b/,
       /^Error from server \((?:Forbidden|Invalid|NotFound|Conflict|BadRequest|InternalError)\): /,
       /^error: timed out waiting for the condition(?: on \S+)?$/,
@@ -1111,18 +1111,18 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.terraform.failed',
-    patterns: [/\bError acquiring the state lock\b/, /^(?:│ )?Error: (?:error |creating |updating |deleting |reading )?\S.*: .*(?:StatusCode: \d+|api error|AccessDenied|UnauthorizedOperation|InvalidParameter)/, /^Error applying plan:/],
+    patterns: [/^(?:│ )?Error: (?:creating|updating|deleting|waiting for) [A-Z][\w ./-]*(?: \([^)]*\))?(?: (?:create|update|delete))?: /, /\bError acquiring the state lock\b/, /^(?:│ )?Error: (?:error |creating |updating |deleting |reading )?\S.*: .*(?:StatusCode: \d+|api error|AccessDenied|UnauthorizedOperation|InvalidParameter)/, /^Error applying plan:/],
     weight: 0.95,
     rationale: DEPLOY,
     description: 'terraform apply failed.',
     tool: 'terraform',
     example: '│ Error: Error acquiring the state lock',
     exampleSource: 'terraform apply',
-    nearMiss: ['Apply complete! Resources: 3 added, 0 changed, 0 destroyed.'],
+    nearMiss: ['│ Error: Unsupported argument', '│ Error: creating plan file', 'Apply complete! Resources: 3 added, 0 changed, 0 destroyed.'],
   }),
   rule('deployment_error', {
     id: 'deploy.aws.failed',
-    patterns: [
+    patterns: [/\bResourceInitializationError: /, /\bCannotPullContainerError: /, 
       /\bAn error occurred \(\w+\) when calling the \w+ operation\b/,
       /\bWaiter \w+ failed: (?:Max attempts exceeded|Waiter encountered a terminal failure state)\b/,
       /\bUPDATE_ROLLBACK_(?:COMPLETE|FAILED)\b/,
@@ -1133,7 +1133,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
     tool: 'aws',
     example: 'Waiter ServicesStable failed: Max attempts exceeded',
     exampleSource: 'aws ecs wait services-stable',
-    nearMiss: ['Successfully created/updated stack - storefront'],
+    nearMiss: ['Waiting for service web to become stable', 'Successfully created/updated stack - storefront'],
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.failed',

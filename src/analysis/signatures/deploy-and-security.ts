@@ -175,7 +175,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- more scanners
   rule('security_scan', {
     id: 'security.scanners.findings',
-    patterns: [/\bDependency review detected (?:vulnerable packages|incompatible licenses|invalid packages)\b/, /^Ran \d+ rules? on \d+ files?: [1-9]\d* findings?\.$/, /\bFound (?:verified|unverified) result 🐷🔑/, /^\s*Failed checks: [1-9]\d*,?/, /^\s*[1-9]\d* potential problems? detected\.?$/, /^\s*Total: [1-9]\d* \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+, CRITICAL: \d+\)$/],
+    patterns: [/\bDependency review detected (?:vulnerable packages|incompatible licenses|invalid packages)\b/, /^Ran \d+ rules? on \d+ files?: [1-9]\d* findings?\.$/, /\bFound (?:verified|unverified) result 🐷🔑/, /\bFailed checks: [1-9]\d*\b/, /^\s*[1-9]\d* potential problems? detected\.?$/, /^\s*Total: [1-9]\d* \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+, CRITICAL: \d+\)$/],
     weight: 0.95,
     rationale: SECURITY,
     description: 'dependency-review, semgrep, trufflehog, checkov, tfsec or trivy reported findings.',

@@ -109,13 +109,13 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   rule('configuration_error', {
     id: 'config.checkout.credentials',
     // Git asks for a password when the URL is private and no token reaches it; in CI prompts are disabled.
-    patterns: [/\bcould not read (?:Username|Password) for '[^']+': (?:terminal prompts disabled|No such device or address)\b/, /\bfatal: Authentication failed for '[^']+'/, /\bremote: Repository not found\.?$/],
+    patterns: [/^fatal: repository '[^']+' not found$/, /\bcould not read (?:Username|Password) for '[^']+': (?:terminal prompts disabled|No such device or address)\b/, /\bfatal: Authentication failed for '[^']+'/, /\bremote: Repository not found\.?$/],
     weight: 0.95,
     description: 'git had no credentials for the remote (a private repository or submodule, a token without access).',
     tool: 'git',
     example: "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
     exampleSource: 'git (actions/checkout)',
-    nearMiss: ["fatal: unable to access 'https://github.com/o/r/': Could not resolve host: github.com"],
+    nearMiss: ['fatal: not a git repository (or any of the parent directories): .git', "fatal: unable to access 'https://github.com/o/r/': Could not resolve host: github.com"],
   }),
   rule('configuration_error', {
     id: 'config.artifact.not-found',

@@ -185,7 +185,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   rule('infrastructure_error', {
     id: 'infra.gradle.daemon-disappeared',
     explains: ['compilation_error', 'test_failure'],
-    patterns: [/\bGradle build daemon disappeared unexpectedly\b/, /\bThe message received from the daemon indicates that the daemon has disappeared\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
+    patterns: [/\bExpiring Daemon because JVM heap space is exhausted\b/, /\bGradle build daemon disappeared unexpectedly\b/, /\bThe message received from the daemon indicates that the daemon has disappeared\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
     weight: 1,
     description: 'The Gradle daemon died mid-build, almost always killed for memory.',
     tool: 'gradle',
