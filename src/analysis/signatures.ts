@@ -432,12 +432,12 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.shell.command-not-found',
-    patterns: [/^env: '?[\w.+-]+'?: No such file or directory$/, /: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
+    patterns: [/^(?:\/bin\/)?sh: \d+: [\w.+-]+: not found$/, /^env: '?[\w.+-]+'?: No such file or directory$/, /: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
     weight: 0.85,
     description: 'A tool the job calls is not installed on the runner image (or a setup step is missing).',
     example: '/Users/travis/.travis/job_stages: line 476: yarn: command not found',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375658615.log',
-    nearMiss: ['env: \'NODE_ENV\' set to production', 'yarn: command found at /usr/local/bin/yarn'],
+    nearMiss: ['sh: 1: cd: can\'t cd to build', 'env: \'NODE_ENV\' set to production', 'yarn: command found at /usr/local/bin/yarn'],
   }),
   rule('configuration_error', {
     id: 'config.shell.script-not-found',
@@ -459,7 +459,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.toolchain.version-unavailable',
-    patterns: [
+    patterns: [/\bERR_PNPM_UNSUPPORTED_ENGINE\b/, /^error Found incompatible module\.?$/, 
       /\bVersion [\w.*-]+ with arch \w+ not found\b/,
       /\bThe engine "node" is incompatible with this module\b/,
       /\bUnable to find a destination matching the provided destination specifier\b/,
@@ -839,13 +839,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- lint
   rule('lint_error', {
     id: 'lint.eslint.error',
-    patterns: [/^\s*\d+:\d+\s+error\s+.+\s{2,}[@\w/-]+\s*$/, /^✖ \d+ problems? \(\d+ errors?, \d+ warnings?\)/],
+    patterns: [/^\s*\d+:\d+\s+error\s+Parsing error: /, /^ESLint found too many warnings \(maximum: \d+\)\.?$/, /:\d+:\d+: .+ \[(?:Error|Warning)\/[@\w/-]+\]$/, /^\s*\d+:\d+\s+error\s+.+\s{2,}[@\w/-]+\s*$/, /^✖ \d+ problems? \(\d+ errors?, \d+ warnings?\)/],
     weight: 0.95,
     description: 'ESLint reported errors.',
     tool: 'eslint',
     example: '  12:2  error  Unnecessary semicolon  no-extra-semi',
     exampleSource: 'logchunks: JavaScript/google@web-starter-kit/failed/348097360.log',
-    nearMiss: ['  12:2  warning  Unexpected console statement  no-console'],
+    nearMiss: ['  3:1  warning  Unexpected console statement  no-console  (fixed)', 'src/a.ts:3:1: compiled', '  12:2  warning  Unexpected console statement  no-console'],
   }),
   rule('lint_error', {
     id: 'lint.flake8.violation',
@@ -879,13 +879,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.black.would-reformat',
-    patterns: [/^would reformat \S+/, /\b\d+ files? would be reformatted\b/, /^Oh no! 💥 💔 💥/],
+    patterns: [/^error: cannot format \S+: Cannot parse\b/, /^would reformat \S+/, /\b\d+ files? would be reformatted\b/, /^Oh no! 💥 💔 💥/],
     weight: 0.95,
     description: 'black --check found unformatted files.',
     tool: 'black',
     example: '1 file would be reformatted, 41 files would be left unchanged.',
     exampleSource: 'black --check',
-    nearMiss: ['All done! ✨ 🍰 ✨ 42 files would be left unchanged.'],
+    nearMiss: ['All done! ✨ 🍰 ✨', 'All done! ✨ 🍰 ✨ 42 files would be left unchanged.'],
   }),
   rule('lint_error', {
     id: 'lint.prettier.check',
@@ -910,7 +910,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.go.golangci',
-    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \([a-z][a-z\d]*(?:-[a-z\d]+)*\)$/],
+    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \([a-z][a-z\d]*(?:-[a-z\d]+)*\)$/, /^[\w./-]+\.go:\d+:\d+: .+ \((?:SA|S|ST|U|QF)\d{4}\)$/],
     weight: 0.95,
     description: 'golangci-lint (or gometalinter) reported issues.',
     tool: 'golangci-lint',
@@ -954,7 +954,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.format-check.generic',
-    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/, /^The following files had format violations:$/, /^> Task :\S*spotless\w*Check FAILED$/],
+    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/, /\bThe following files had format violations:/, /^> Task :\S*spotless\w*Check FAILED$/],
     weight: 0.95,
     description: 'A formatter check (mix format, gofmt) found unformatted files.',
     tool: 'formatter',
@@ -974,7 +974,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.markdown',
-    patterns: [/^[\w./-]+\.md:? ?\d+(?::\d+)?:? MD\d{3}\/[\w-]+ /, /^[\w./-]+\.md:\d+: TLDR\d{3} /],
+    patterns: [/^[\w./-]+\.md:? ?\d+(?::\d+)?:? (?:error |warning )?MD\d{3}\/[\w-]+ /, /^[\w./-]+\.md:\d+: TLDR\d{3} /],
     weight: 0.95,
     description: 'markdownlint (or a page linter) reported issues.',
     tool: 'markdownlint',
@@ -1066,7 +1066,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'security.vuln-scanners.generic',
-    patterns: [/\bOne or more dependencies were identified with vulnerabilities\b/, /^Found [1-9]\d* vulnerabilit(?:y|ies) in \d+ packages?\b/, /\b[1-9]\d* potential problems?(?:\(s\))? detected\b/, 
+    patterns: [/^Vulnerabilities found!$/, /^Found [1-9]\d* security vulnerability advisor(?:y|ies) affecting \d+ packages?/, /\bCVSS score (?:threshold exceeded|greater than or equal to)\b/, /\bOne or more dependencies were identified with vulnerabilities\b/, /^Found [1-9]\d* vulnerabilit(?:y|ies) in \d+ packages?\b/, /\b[1-9]\d* potential problems?(?:\(s\))? detected\b/, 
       /\bdiscovered vulnerabilities at or above the severity threshold\b/,
       /^error: \d+ vulnerabilit(?:y|ies) found!?$/,
       /^Found [1-9]\d* known vulnerabilit(?:y|ies) in \d+ packages?\b/,
@@ -1078,7 +1078,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
     description: 'A vulnerability scanner (grype, cargo audit, pip-audit, govulncheck, bandit) reported findings.',
     example: 'Found 2 known vulnerabilities in 1 package',
     exampleSource: 'pip-audit',
-    nearMiss: ['Found 0 vulnerabilities in 12 packages', 'No problems detected!', 'No known vulnerabilities found'],
+    nearMiss: ['No vulnerabilities found', 'No security vulnerability advisories found.', 'Found 0 vulnerabilities in 12 packages', 'No problems detected!', 'No known vulnerabilities found'],
   }),
 
   // ---------------------------------------------------------------- deployment

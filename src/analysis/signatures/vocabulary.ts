@@ -150,12 +150,12 @@ export const VOCABULARY_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'vocab.words.vulnerabilities',
-    patterns: [/\b[1-9]\d* (?:critical |high |medium )?(?:vulnerabilit(?:y|ies)|security (?:issues|alerts|findings)|secrets? (?:found|detected))\b/i],
+    patterns: [/\b(?:found|detected) [1-9]\d* (?:\w+ )?(?:vulnerabilit(?:y|ies)|secrets?|leaks?)\b/i, /\bfound [1-9]\d* issues? with severity\b/i, /\b[1-9]\d* (?:critical |high |medium )?(?:vulnerabilit(?:y|ies)|security (?:issues|alerts|findings)|secrets? (?:found|detected))\b/i],
     weight: 0.5,
     description: 'A scanner says it found vulnerabilities or secrets.',
     example: 'Scan finished: 4 high vulnerabilities',
     exampleSource: 'security scanners',
-    nearMiss: ['0 vulnerabilities'],
+    nearMiss: ['found 0 vulnerabilities', 'Found 3 files to scan', '0 vulnerabilities'],
   }),
   rule('infrastructure_error', {
     id: 'vocab.words.out-of-resources',
