@@ -277,9 +277,11 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
       return;
     }
     if (byLine.size >= MAX_LINES) return;
+    // BuildKit prefixes every line of a `docker build` step with its step number and elapsed time
+    // (`#12 3.021 npm error code ERESOLVE`); without it, the tool's own line matches the tool's own rule.
     // Trailing blanks (a pasted log, a tool padding its table, a `\r` a terminal hid) are not part of the message:
     // trimming them here lets every rule's `$` mean "end of the message", not "end of this exact paste".
-    byLine.set(line, { line, text: text.slice(0, MAX_LINE_LENGTH).trimEnd(), weight, isKey, order: order++ });
+    byLine.set(line, { line, text: withoutBuildKitPrefix(text.slice(0, MAX_LINE_LENGTH)).trimEnd(), weight, isKey, order: order++ });
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);
@@ -308,6 +310,12 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
   const stepName = failedStep?.trim();
   if (stepName && byLine.size > 0) add(0, `Step: ${stepName}`, STEP_WEIGHT, false);
   return [...byLine.values()];
+}
+
+const BUILDKIT_PREFIX = /^#\d+ (?:\d+(?:\.\d+)? )?/;
+
+function withoutBuildKitPrefix(text: string): string {
+  return text.charCodeAt(0) === 35 /* # */ ? text.replace(BUILDKIT_PREFIX, '') : text;
 }
 
 /** How many non-blank lines above a bare exit-code key line count as the tool's last words. */

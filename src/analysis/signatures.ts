@@ -326,7 +326,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.tls.handshake-timeout',
-    patterns: [/\bClient\.Timeout exceeded while awaiting headers\b/, /\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
+    patterns: [/\bfailed to fetch (?:anonymous|oauth) token\b.*\b(?:context deadline exceeded|i\/o timeout|connection reset by peer)\b/, /\bClient\.Timeout exceeded while awaiting headers\b/, /\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
     weight: 0.95,
     description: 'A TLS handshake or HTTP request to a registry timed out.',
     tool: 'docker',
@@ -1084,7 +1084,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- deployment
   rule('deployment_error', {
     id: 'deploy.helm.failed',
-    patterns: [/^Error: (?:UPGRADE|INSTALLATION|ROLLBACK) FAILED: /, /^Error: release \S+ failed\b/],
+    patterns: [/\brendered manifests contain a resource that already exists\b/, /^Error: (?:UPGRADE|INSTALLATION|ROLLBACK) FAILED: /, /^Error: release \S+ failed\b/],
     weight: 1,
     rationale: DEPLOY,
     description: 'A Helm install/upgrade failed.',
@@ -1137,7 +1137,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.failed',
-    patterns: [/^ERROR: \(gcloud\.[\w.-]+\) /],
+    patterns: [/^ERROR: \(gcloud\.(?!auth\.)[\w.-]+\) /],
     weight: 0.9,
     rationale: DEPLOY,
     description: 'A gcloud deployment command failed.',

@@ -104,14 +104,14 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.azure.webapp',
-    patterns: [/\bDeployment Failed,? .*\b(?:ZIP|Zip|OneDeploy|WAR) Deploy\b/, /\bFailed to deploy web package to App Service\b/, /\bPackage deployment using \w+ Deploy failed\b/],
+    patterns: [/"code": ?"DeploymentFailed"/, /^\((?:ResourceGroupNotFound|ResourceNotFound|AuthorizationFailed|InvalidTemplateDeployment|DeploymentFailed)\) /, /\bDeployment Failed,? .*\b(?:ZIP|Zip|OneDeploy|WAR) Deploy\b/, /\bFailed to deploy web package to App Service\b/, /\bPackage deployment using \w+ Deploy failed\b/],
     weight: 0.95,
     rationale: DEPLOY,
     description: 'azure/webapps-deploy (Kudu) failed to deploy the package.',
     tool: 'azure/webapps-deploy',
     example: 'Error: Failed to deploy web package to App Service.',
     exampleSource: 'azure/webapps-deploy',
-    nearMiss: ['Package deployment using ZIP Deploy initiated.'],
+    nearMiss: ['{"status": "Succeeded"}', 'Package deployment using ZIP Deploy initiated.'],
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.rejected',
@@ -196,7 +196,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.kubernetes.manifest',
-    patterns: [/^error: error validating "[^"]+": error validating data: /, /^error: unable to recognize "[^"]+": no matches for kind\b/, /^Error: (?:template: |parse error at |YAML parse error on )/],
+    patterns: [/^error: error parsing \S+: error converting YAML to JSON: /, /^error: error validating "[^"]+": error validating data: /, /^error: unable to recognize "[^"]+": no matches for kind\b/, /^Error: (?:template: |parse error at |YAML parse error on )/],
     weight: 0.85,
     rationale: DEPLOY,
     description: 'kubectl or helm refused a manifest or chart (schema validation, unknown kind, template error).',

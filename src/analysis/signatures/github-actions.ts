@@ -283,12 +283,12 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.cloud.login',
-    patterns: [/\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^(?:Error: )?Username and password required\b/, /\bgoogle-github-actions\/auth failed with: /],
+    patterns: [/^ERROR: \(gcloud\.auth\.[\w-]+\) /, /\bPlease run 'az login' to setup account\b/, /\bAz CLI Login failed\b/, /\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^(?:Error: )?Username and password required\b/, /\bgoogle-github-actions\/auth failed with: /],
     weight: 0.95,
     description: 'Logging in to a cloud or registry failed because the workflow\'s credentials or identity federation are not set up.',
     example: "Error: AADSTS70021: No matching federated identity record found for presented assertion.",
     exampleSource: 'azure/login (Microsoft Entra ID)',
-    nearMiss: ['Username: octocat', 'Login successful.'],
+    nearMiss: ['Login successful.', 'ERROR: (gcloud.run.deploy) Revision \'api-00042\' is not ready', 'Username: octocat', 'Login successful.'],
   }),
 
   // ---------------------------------------------------------------- toolchains and the job's environment
@@ -323,12 +323,12 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.signing.ios-android',
-    patterns: [/\bNo signing certificate "[^"]+" found\b/, /\bNo profiles for '[^']+' were found\b/, /\bCould not find a matching code signing identity\b/, /\bSDK location not found\. Define a valid SDK location\b/, /\bsome licen[cs]es have not been accepted\b/],
+    patterns: [/\bProvisioning profile "[^"]+" doesn't include signing certificate\b/, /\bKeystore file '[^']+' not found for signing config '[^']+'/, /\bSecKeychainItemImport: The specified item already exists in the keychain\b/, /\bNo signing certificate "[^"]+" found\b/, /\bNo profiles for '[^']+' were found\b/, /\bCould not find a matching code signing identity\b/, /\bSDK location not found\. Define a valid SDK location\b/, /\bsome licen[cs]es have not been accepted\b/],
     weight: 0.95,
     description: 'Mobile builds missing their signing setup (certificates, provisioning profiles) or Android SDK setup.',
     example: 'error: No profiles for \'com.acme.app\' were found: Xcode couldn\'t find any iOS App Development provisioning profiles matching \'com.acme.app\'.',
     exampleSource: 'xcodebuild',
-    nearMiss: ['Signing Identity:     "Apple Development: CI (ABCDE12345)"'],
+    nearMiss: ['Signing Identity:     "Apple Distribution: Acme (ABCDE12345)"', 'Signing Identity:     "Apple Development: CI (ABCDE12345)"'],
   }),
   rule('configuration_error', {
     id: 'config.actions.unsupported-runner',
