@@ -129,7 +129,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.jest.test-timeout',
-    patterns: [/\bExceeded timeout of \d+ ?ms for a (?:test|hook)\b/],
+    patterns: [/\bTimeout - Async callback was not invoked within the \d+ ?ms timeout specified by jest\.setTimeout\b/, /\bExceeded timeout of \d+ ?ms for a (?:test|hook)\b/],
     weight: 0.85,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,
@@ -155,7 +155,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.go.test-timed-out',
-    patterns: [/^panic: test timed out after \S+/],
+    patterns: [/^\*\*\* Test killed with quit: ran too long \([\dhms.]+\)\.?$/, /^panic: test timed out after \S+/],
     weight: 0.9,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,

@@ -371,11 +371,11 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('cancelled', {
     id: 'cancelled.process.sigterm-exit',
-    patterns: [/\bProcess completed with exit code 143\b/, /\bexited with (?:code|signal) (?:143|SIGTERM)\b/],
+    patterns: [/\bProcess completed with exit code 130\b/, /\bProcess completed with exit code 143\b/, /\bexited with (?:code|signal) (?:143|SIGTERM)\b/],
     weight: 0.6,
-    description: 'The step was stopped with SIGTERM (exit 143): the job was cancelled or reached its time limit.',
+    description: 'The step was stopped by a signal (exit 143 for SIGTERM, 130 for the SIGINT a cancellation sends first): the job was cancelled or reached its time limit.',
     example: '##[error]Process completed with exit code 143.',
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['##[error]Process completed with exit code 1.'],
+    nearMiss: ['Process completed with exit code 13.', '##[error]Process completed with exit code 1.'],
   }),
 ];

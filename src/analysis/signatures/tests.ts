@@ -61,7 +61,7 @@ export const TEST_SIGNATURES: readonly Signature[] = [
 
   rule('test_failure', {
     id: 'test.misc-runners.summary',
-    patterns: [
+    patterns: [/^\[\s+FAILED\s+\] [1-9]\d* tests?, listed below:$/, /^\[\s+FAILED\s+\] [\w/]+\.[\w/]+(?: \(\d+ ms\))?$/, /^The following tests FAILED:$/, /^Errors while running CTest$/, 
       /^\s*\*\* TEST FAILED \*\*$/,
       /^\s*Executed \d+ tests?, with [1-9]\d* failures?\b/,
       /^(?:# |ℹ )fail [1-9]\d*$/,
@@ -75,7 +75,7 @@ export const TEST_SIGNATURES: readonly Signature[] = [
     description: 'XCTest, node:test, Gradle test tasks, dotnet test or cargo test reported failing tests.',
     example: '** TEST FAILED **',
     exampleSource: 'xcodebuild test',
-    nearMiss: ['** TEST SUCCEEDED **', '# fail 0'],
+    nearMiss: ['[  PASSED  ] 12 tests.', '100% tests passed, 0 tests failed out of 12', '** TEST SUCCEEDED **', '# fail 0'],
   }),
   rule('timeout', {
     id: 'timeout.pytest.timeout',
