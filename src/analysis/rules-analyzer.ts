@@ -126,7 +126,10 @@ export function historyReclassifies(category: Category, history: FailureHistory)
 
 interface ScoredLine {
   line: number;
+  /** The line as the extraction has it: what summaries, components and the fingerprint read. */
   text: string;
+  /** What the rules match: `text` without BuildKit's step prefix and trailing blanks (see collectLines). */
+  matchText: string;
   weight: number;
   isKey: boolean;
   /** Rank for component ordering: key line, then signals best first, then excerpt lines in file order. */
@@ -280,8 +283,10 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
     // BuildKit prefixes every line of a `docker build` step with its step number and elapsed time
     // (`#12 3.021 npm error code ERESOLVE`); without it, the tool's own line matches the tool's own rule.
     // Trailing blanks (a pasted log, a tool padding its table, a `\r` a terminal hid) are not part of the message:
-    // trimming them here lets every rule's `$` mean "end of the message", not "end of this exact paste".
-    byLine.set(line, { line, text: withoutBuildKitPrefix(text.slice(0, MAX_LINE_LENGTH)).trimEnd(), weight, isKey, order: order++ });
+    // trimming them lets every rule's `$` mean "end of the message", not "end of this exact paste". Only the
+    // matched text changes: the fingerprint and the summary keep the line as it was, so fingerprints stay stable.
+    const kept = text.slice(0, MAX_LINE_LENGTH);
+    byLine.set(line, { line, text: kept, matchText: withoutBuildKitPrefix(kept).trimEnd(), weight, isKey, order: order++ });
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);
@@ -331,7 +336,7 @@ function matchRules(lines: readonly ScoredLine[]): RuleHit[] {
   for (const signature of SIGNATURES) {
     const matched: RuleHit['lines'] = [];
     for (const line of lines) {
-      const match = firstMatch(signature, line.text);
+      const match = firstMatch(signature, line.matchText);
       if (match) matched.push({ line, contribution: signature.weight * line.weight, match });
     }
     if (matched.length === 0) continue;
@@ -401,7 +406,7 @@ function failuresCounted(hits: readonly RuleHit[], category: Category): number |
   for (const hit of hits) {
     if (hit.signature.category !== category) continue;
     for (const m of hit.lines) {
-      const count = FAILURE_COUNT.exec(m.line.text);
+      const count = FAILURE_COUNT.exec(m.line.matchText);
       if (count) most = Math.max(most ?? 0, Number(count[1]));
     }
   }
