@@ -3,22 +3,15 @@ import { performance } from 'node:perf_hooks';
 import * as core from '@actions/core';
 import { stringify as stringifyYaml } from 'yaml';
 import type { FailureRecordSpec } from '../src/api/failure-record.ts';
-import { MAX_CHANGED_FILES } from '../src/api/failure-record.ts';
 import { errorMessage } from '../src/errors.ts';
-import { createGitHubClient, GitHubApiError, GitHubLogDownloadError, type GitHubClient, type WorkflowJob } from '../src/github/client.ts';
+import { createGitHubClient, type GitHubClient } from '../src/github/client.ts';
 import { failureRecordObject } from '../src/ingest/ingest-request.ts';
-import {
-  buildFailureRecordSpec,
-  failedStepOf,
-  recordSummary,
-  selectFailedJobs,
-  type JobReport,
-} from '../src/report/failure-record-builder.ts';
-import { analyzeJobLog, analyzeJobWithoutLog } from '../src/report/job-analysis.ts';
-import { runContextFromEnv, type EventPayload, type RunContext } from '../src/report/run-context.ts';
+import { buildFailureRecordSpec, recordSummary } from '../src/report/failure-record-builder.ts';
+import { runContextFromEnv, type EventPayload } from '../src/report/run-context.ts';
+import { changedFilesWithinBudget, listFailedJobs, reportFailedJobs } from '../src/report/run-report.ts';
 import { OUTPUT, readFailOnError, readInputs, type ActionInputs } from './inputs.ts';
 import { createInKubernetes, loadKubeconfig, postToEndpoint, resolveNamespace, type Delivered } from './report.ts';
-import { writeSummary, type SummaryJob } from './summary.ts';
+import { writeSummary } from './summary.ts';
 import { redactFailureRecordSpec } from '../src/logs/redaction/failure-record-spec.ts';
 
 /**
@@ -26,9 +19,8 @@ import { redactFailureRecordSpec } from '../src/logs/redaction/failure-record-sp
  * changed files, build the FailureRecord and deliver it (or print it, dry run), then write the outputs and the
  * job summary. The only place that calls core.setFailed; every problem is a warning unless `fail-on-error`.
  *
- * GitHub API budget per failed run: the job listing (one call per 100 jobs) and one call per failed job's log;
- * the changed files get one more call (100 paths) only when the listing fit in one page, so the total stays
- * within 2 + the number of failed jobs for runs of up to 200 jobs.
+ * The steps themselves are src/report/run-report.ts, shared with the operator's webhook receiver and poller
+ * (so every source creates the same record); this file adds the log groups, outputs and job summary.
  */
 
 export interface RunOptions {
@@ -64,10 +56,6 @@ export interface Timings {
   deliverMs: number;
 }
 
-/** Logs are read to their end to keep their tail; past this many bytes the read stops (and says so). */
-const DOWNLOAD_CEILING = 1024 * 1024 * 1024;
-const LOG_CONCURRENCY = 4;
-const PAGE_SIZE = 100;
 
 export async function run(options: RunOptions = {}): Promise<ActionResult> {
   const started = performance.now();
@@ -108,15 +96,14 @@ async function report(options: RunOptions, timings: Timings, state: { client?: G
   });
   state.client = client;
 
-  const jobs = await timed(timings, 'listJobsMs', () =>
+  const listed = await timed(timings, 'listJobsMs', () =>
     core.group(`Jobs of ${context.repository} run ${context.runId} attempt ${context.runAttempt}`, async () => {
-      const listed = await client.listRunJobs(context.repository, context.runId, context.runAttempt);
-      core.info(`${listed.length} jobs`);
-      return listed;
+      const result = await listFailedJobs(client, context, inputs.jobs);
+      core.info(`${result.jobs.length} jobs`);
+      return result;
     }),
   );
-  const listingCalls = client.requestCount;
-  const selection = selectFailedJobs(jobs, { patterns: inputs.jobs });
+  const { selection } = listed;
   const skipped = selection.skipped.map(({ job, reason }) => ({ name: job.name, reason }));
   if (selection.selected.length === 0) {
     core.info('No failed job to report in this run attempt.');
@@ -125,12 +112,14 @@ async function report(options: RunOptions, timings: Timings, state: { client?: G
   }
 
   const reports = await timed(timings, 'logsMs', () =>
-    core.group(`Logs of ${selection.selected.length} failed job(s)`, () => pool(selection.selected, LOG_CONCURRENCY, (job) => reportJob(client, context, job, inputs))),
+    core.group(`Logs of ${selection.selected.length} failed job(s)`, () =>
+      reportFailedJobs(client, context, selection.selected, { maxLogBytes: inputs.maxLogBytes, log: { info: (message) => core.info(message) } }),
+    ),
   );
 
   const notes: string[] = [];
   const changedFiles = await timed(timings, 'changedFilesMs', () =>
-    changedFilesWithinBudget(client, context, { listingCalls }, notes),
+    changedFilesWithinBudget(client, context, listed, notes, { info: (message) => core.info(message) }),
   );
 
   // Every text field once more through the redactor (names, branches, changed files, not only the logs):
@@ -188,78 +177,6 @@ async function report(options: RunOptions, timings: Timings, state: { client?: G
   };
 }
 
-/** One failed job: its log downloaded, windowed, extracted, redacted and analysed; or, without a log, why. */
-async function reportJob(client: GitHubClient, context: RunContext, job: WorkflowJob, inputs: ActionInputs): Promise<{ report: JobReport; summary: SummaryJob }> {
-  const failedStep = failedStepOf(job);
-  const facts = { name: job.name, ...(failedStep !== undefined && { failedStep }), conclusion: job.conclusion ?? 'failure' };
-  const url = job.html_url ?? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/job/${job.id}`;
-  try {
-    const stream = await client.downloadJobLog(context.repository, job.id, { maxBytes: DOWNLOAD_CEILING });
-    const analysed = await analyzeJobLog(stream, facts, { maxBytes: inputs.maxLogBytes });
-    const notes: string[] = [];
-    const { omitted } = analysed.log;
-    const bytes = analysed.fields.logBytes;
-    if (omitted !== null) notes.push(`log of ${mib(bytes)}: lines ${omitted.fromLine}-${omitted.toLine} skipped, head and tail analysed`);
-    if (stream.truncated) notes.push(`log read up to ${mib(stream.bytesRead)} only`);
-    const note = notes.join('; ');
-    core.info(`${job.name}: ${analysed.analysis.category} (${bytes} bytes${note ? `; ${note}` : ''})`);
-    return {
-      report: { job, analysis: analysed.analysis, log: analysed.fields },
-      summary: {
-        name: job.name,
-        url,
-        conclusion: facts.conclusion,
-        category: analysed.analysis.category,
-        reason: analysed.analysis.summary,
-        ...analysed.fields,
-        ...(note !== '' && { note }),
-      },
-    };
-  } catch (error) {
-    // The job is still reported (its name, step and conclusion say something); the excerpt stays empty.
-    const problem = logProblem(error);
-    core.info(`${job.name}: no log (${problem})`);
-    const analysis = analyzeJobWithoutLog(facts);
-    return {
-      report: { job, analysis, problem },
-      summary: { name: job.name, url, conclusion: facts.conclusion, category: analysis.category, reason: analysis.summary, excerpt: '', note: `log unavailable: ${problem}` },
-    };
-  }
-}
-
-function logProblem(error: unknown): string {
-  if (error instanceof GitHubApiError && (error.status === 404 || error.status === 410)) return 'GitHub no longer has it (expired or deleted)';
-  if (error instanceof GitHubApiError && error.status === 403) return 'the token may not read it (actions: read is needed)';
-  if (error instanceof GitHubLogDownloadError) return error.message;
-  return errorMessage(error);
-}
-
-/**
- * The commit's or pull request's changed files, when the API budget allows: one call (100 paths) if the job
- * listing took one page. Without them the record says "unknown" (the field is absent), never "none".
- */
-async function changedFilesWithinBudget(
-  client: GitHubClient,
-  context: RunContext,
-  budget: { listingCalls: number },
-  notes: string[],
-): Promise<string[] | undefined> {
-  if (budget.listingCalls > 1) {
-    notes.push(`Changed files not gathered: the job listing took ${budget.listingCalls} API calls, and the report stays within 2 + one call per failed job.`);
-    return undefined;
-  }
-  const target = context.pullRequest !== undefined ? { pullNumber: context.pullRequest.number } : { sha: context.headSha };
-  try {
-    const changed = await client.listChangedFiles(context.repository, target, { limit: Math.min(PAGE_SIZE, MAX_CHANGED_FILES) });
-    if (!changed.complete) notes.push(`Only the first ${changed.files.length} changed files are in the record.`);
-    return changed.files;
-  } catch (error) {
-    notes.push(`Changed files not gathered: ${logProblem(error)}.`);
-    core.info(`Changed files not gathered: ${errorMessage(error)}`);
-    return undefined;
-  }
-}
-
 async function deliver(spec: FailureRecordSpec, inputs: ActionInputs, options: RunOptions): Promise<Delivered> {
   if (inputs.mode === 'endpoint') {
     return postToEndpoint(
@@ -298,19 +215,4 @@ async function timed<T>(timings: Timings, key: Exclude<keyof Timings, 'totalMs'>
   } finally {
     timings[key] += Math.round(performance.now() - start);
   }
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let index = next++; index < items.length; index = next++) results[index] = await work(items[index]!);
-    }),
-  );
-  return results;
-}
-
-function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }

@@ -1,6 +1,7 @@
 import { describeFailure } from '../src/cli/flags.ts';
 import { EXIT, type Command } from '../src/cli/io.ts';
-import { OPERATOR_HELP, parseOperatorConfig, type OperatorConfig } from '../src/config/operator-config.ts';
+import { MODEL_FLAGS, OPERATOR_HELP, parseOperatorConfig, type OperatorConfig } from '../src/config/operator-config.ts';
+import type { ModelConfig } from '../src/analysis/model/model-config.ts';
 
 /**
  * `ci-remediator operator`: parses the configuration (a bad value exits 2 naming the flag or environment
@@ -11,6 +12,7 @@ import { OPERATOR_HELP, parseOperatorConfig, type OperatorConfig } from '../src/
  */
 export const run: Command = async (args, io) => {
   let config: OperatorConfig;
+  let model: Readonly<ModelConfig> | undefined;
   try {
     const parsed = parseOperatorConfig(args, io.env);
     if (parsed.help || parsed.config === undefined) {
@@ -18,14 +20,36 @@ export const run: Command = async (args, io) => {
       return EXIT.ok;
     }
     config = parsed.config;
+    model = await loadModel(config, args);
   } catch (error) {
     io.stderr.write(describeFailure('operator', error));
     io.stderr.write(`Run 'ci-remediator operator --help' for usage.\n`);
     return EXIT.usage;
   }
   const { runOperator } = await import('./main.ts');
-  const code = await runOperator(config, { env: io.env, handleSignals: true });
+  const code = await runOperator(config, { env: io.env, handleSignals: true, ...(model !== undefined && { model }) });
   // Client sockets and timers of libraries can outlive a clean shutdown by seconds; the work is done.
   setTimeout(() => process.exit(code), 200).unref();
   return code;
 };
+
+/**
+ * The model analyzer's settings (src/analysis/model/model-config.ts), parsed at start so a bad value exits 2
+ * naming it (the flag when it came from one). The model libraries load only when a model key is set.
+ */
+async function loadModel(config: OperatorConfig, args: readonly string[]): Promise<Readonly<ModelConfig> | undefined> {
+  if (config.modelEnv === undefined) return undefined;
+  const { loadModelConfig, ModelConfigError } = await import('../src/analysis/model/model-config.ts');
+  try {
+    return loadModelConfig(config.modelEnv);
+  } catch (error) {
+    if (!(error instanceof ModelConfigError)) throw error;
+    // model-config names the environment key; a value given as a flag is named as the flag.
+    for (const [flag, key] of Object.entries(MODEL_FLAGS)) {
+      if (error.message.startsWith(`${key}:`) && args.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`))) {
+        throw new ModelConfigError(`Invalid --${flag}${error.message.slice(key.length)}`, { cause: error });
+      }
+    }
+    throw new ModelConfigError(`Invalid ${error.message}`, { cause: error });
+  }
+}

@@ -7,12 +7,15 @@ import { startHealthServer, type HealthServer } from './http/server.ts';
 import { INGEST_PATH } from '../src/ingest/ingest-request.ts';
 import { Runtime } from './manager.ts';
 import { githubWebUrlOf } from '../src/ingest/spec-origin.ts';
+import { startGitHubSources, type GitHubSources } from './sources/index.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { loadKubeConfig, makeClients, type KubeClients } from './runtime/kube.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createLogger, type Logger } from './runtime/logger.ts';
 import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { testHooks, type TestHooks } from './test-hooks.ts';
+import type { ModelConfig } from '../src/analysis/model/model-config.ts';
+import type { ModelDeps } from './controllers/failurerecord.ts';
 
 /**
  * The operator process: configuration in, a running operator out (the controllers it runs while it leads
@@ -36,6 +39,8 @@ export interface RunOptions {
   logDestination?: NodeJS.WritableStream;
   /** Told of every transition after its audit row and status exist (the Slack integration); a no-op by default. */
   notifier?: Notifier;
+  /** The model analyzer's settings (operator/cli.ts parsed them); with an API key, `provider: openai` policies use it. */
+  model?: Readonly<ModelConfig>;
 }
 
 export async function runOperator(config: OperatorConfig, options: RunOptions): Promise<number> {
@@ -56,8 +61,10 @@ class Operator {
   #runtime: Runtime | undefined;
   #events: EventRecorder | undefined;
   #store: Store | undefined;
+  #sources: GitHubSources | undefined;
   #opening: Promise<Store> | undefined;
   #stopping = false;
+  #model: ModelDeps | undefined;
   #done!: (code: number) => void;
   readonly #hooks: TestHooks;
 
@@ -100,6 +107,7 @@ class Operator {
       ]),
     );
     try {
+      this.#sources = startGitHubSources({ config, clients: this.#clients, log: this.#log, registry: this.#metrics.registry, store: () => this.#getStore(), canPoll: () => this.#canWrite() && !this.#stopping });
       this.#http = await startHealthServer({
         address: config.httpAddress,
         port: config.httpPort,
@@ -112,8 +120,9 @@ class Operator {
           requestTimeoutMs: config.ingestHeaderTimeoutMs + config.ingestBodyTimeoutMs,
         },
         // Served by every replica, leader or not: creating a record needs no lease.
-        ...(config.ingestSecret !== undefined && {
-          routes: {
+        routes: {
+          ...this.#sources.routes,
+          ...(config.ingestSecret !== undefined && {
             [INGEST_PATH]: createIngestHandler({
               secret: config.ingestSecret,
               clients: this.#clients,
@@ -125,8 +134,8 @@ class Operator {
               bodyTimeoutMs: config.ingestBodyTimeoutMs,
               githubWebUrl: githubWebUrlOf(config.githubApiUrl),
             }),
-          },
-        }),
+          }),
+        },
       });
       this.#metricsHttp = await startHealthServer({ address: config.metricsAddress, port: config.metricsPort, registry: this.#metrics.registry, ready: () => this.#ready() });
     } catch (error) {
@@ -148,6 +157,8 @@ class Operator {
     // Open the store now so a wrong URL shows up at start; a database that is merely down is retried per
     // reconcile (records wait with Ready=False/AuditUnavailable), not fatal.
     this.#getStore().catch((error: unknown) => this.#log.warn({ err: errorMessage(error) }, 'store not available yet; records will wait'));
+
+    this.#model = await this.#buildModel();
 
     if (config.leaderElect) {
       this.#elector = new LeaderElector({
@@ -181,6 +192,43 @@ class Operator {
     if (this.#stopping) return false;
     if (this.#elector !== undefined && !this.#elector.isLeader()) return this.#elector.running;
     return this.#runtime?.synced() ?? false;
+  }
+
+  /**
+   * The model analyzer, built once (its verdict cache lives across leaderships): usage and budgets in the
+   * store, its tools reading GitHub with the operator's credentials. Undefined without an API key.
+   */
+  async #buildModel(): Promise<ModelDeps | undefined> {
+    const settings = this.#options.model;
+    if (settings?.apiKey === undefined) return undefined;
+    const [{ createModelAnalyzer }, { estimateCostUsd }, { githubToolSources }, { createGitHubClient }] = await Promise.all([
+      import('../src/analysis/model/model-config.ts'),
+      import('../src/analysis/model/token-budget.ts'),
+      import('../src/analysis/model/github-sources.ts'),
+      import('../src/github/client.ts'),
+    ]);
+    const { githubAuth, githubApiUrl } = this.#config;
+    const github =
+      githubAuth === undefined
+        ? undefined
+        : createGitHubClient({ baseUrl: githubApiUrl, auth: githubAuth, userAgent: 'ci-remediator-operator', log: { warn: (message) => this.#log.warn({}, message), debug: (message) => this.#log.debug({}, message) } });
+    const analyzer = createModelAnalyzer(settings, {
+      // The store opens lazily; a store that is down makes the model fall back to the rules (with the reason).
+      usage: {
+        recordModelUsage: async (entry) => (await this.#getStore()).recordModelUsage(entry),
+        modelUsageTotals: async (filters) => (await this.#getStore()).modelUsageTotals(filters),
+      },
+      ...(github !== undefined && {
+        sources: (_jobs, context) => {
+          const spec = context.record?.spec;
+          const target = spec?.pullRequest !== undefined ? { pullNumber: spec.pullRequest.number } : spec !== undefined ? { sha: spec.commit.sha } : undefined;
+          return githubToolSources(github, target === undefined || context.repository === undefined ? undefined : { repository: context.repository, target });
+        },
+      }),
+    });
+    if (analyzer === undefined) return undefined;
+    this.#log.info({ model: settings.model, baseURL: settings.baseURL ?? 'https://api.openai.com/v1', tools: github === undefined ? 'history only (no GitHub credentials)' : 'github' }, 'model analysis configured');
+    return { analyzer, costUsd: (model, tokens) => estimateCostUsd(model, tokens) };
   }
 
   #getStore(): Promise<Store> {
@@ -220,6 +268,7 @@ class Operator {
       canWrite: () => this.#canWrite() && !this.#stopping,
       notifier: this.#options.notifier ?? this.#hooks.notifier ?? NOOP_NOTIFIER,
       ...(this.#hooks.analyze !== undefined && { analyze: this.#hooks.analyze }),
+      ...(this.#model !== undefined && { model: this.#model }),
     });
     this.#runtime.start().catch((error: unknown) => this.#log.error({ err: errorMessage(error) }, 'controllers failed to start'));
   }
@@ -244,6 +293,7 @@ class Operator {
       const runtime = this.#runtime;
       this.#runtime = undefined;
       if (runtime !== undefined) await runtime.stop(DRAIN_TIMEOUT_MS, () => this.#canWriteDraining());
+      await this.#sources?.stop();
       await this.#events?.flush(1_000);
       await this.#elector?.stop(true);
       await this.#http?.close();

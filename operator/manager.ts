@@ -7,7 +7,8 @@ import type { Store } from '../src/store/index.ts';
 import { AnalysisPool } from './controllers/analysis-pool.ts';
 import { ApprovalReconciler } from './controllers/approval.ts';
 import { ExecutionReconciler } from './controllers/execution.ts';
-import { FailureRecordReconciler, slimRecordForCache, type AnalyzeFn } from './controllers/failurerecord.ts';
+import { FailureRecordReconciler, slimRecordForCache, type AnalyzeFn, type ModelDeps } from './controllers/failurerecord.ts';
+import { configuredProviders } from '../src/policy/analysis-provider.ts';
 import { createExecutor } from './controllers/github-executor.ts';
 import { PolicyIndex } from './controllers/policy-index.ts';
 import { PLURAL as RECORD_PLURAL, type RecordObject } from './controllers/record-object.ts';
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   notifier: Notifier;
   /** The analyzer the pool runs (analyzeRecord unless a test or the benchmark slows it: test-hooks.ts). */
   analyze?: AnalyzeFn;
+  /** The model analyzer, built once at start when an API key is configured (main.ts). */
+  model?: ModelDeps;
 }
 
 /** What runs while this replica leads. */
@@ -107,6 +110,7 @@ export class Runtime {
       analysis: this.#analysis,
       ...(options.analyze !== undefined && { analyze: options.analyze }),
       githubConfigured: executor !== undefined,
+      ...(options.model !== undefined && { model: options.model }),
     });
     const approvalReconciler = new ApprovalReconciler({ ...shared, regate: recordReconciler.reconcile });
     // AutoApproved, Approved and later phases: the remediation executor, on a queue of its own (routing.ts).
@@ -117,7 +121,14 @@ export class Runtime {
       pollIntervalMs: config.verifyPollIntervalMs,
       verifyTimeoutMs: config.verifyTimeoutMs,
     });
-    const policyReconciler = new RemediationPolicyReconciler({ policies: this.#policies, index, records: this.#records, clients, canWrite });
+    const policyReconciler = new RemediationPolicyReconciler({
+      policies: this.#policies,
+      index,
+      records: this.#records,
+      clients,
+      canWrite,
+      providers: configuredProviders(options.model !== undefined),
+    });
     this.#recordController = new Controller({
       name: 'failurerecord',
       concurrency: config.maxConcurrentReconciles,

@@ -53,9 +53,9 @@ function parseSlow(text: string): Map<string, number> {
 }
 
 function slowAnalyzer(delays: Map<string, number>): AnalyzeFn {
-  return async (key, spec, now, history) => {
+  return async (key, spec, now, history, model) => {
     const ms = delays.get(key.slice(key.indexOf('/') + 1));
     if (ms !== undefined) await new Promise((resolve) => setTimeout(resolve, ms));
-    return analyzeRecord(spec, now, history);
+    return analyzeRecord(spec, now, history, model);
   };
 }

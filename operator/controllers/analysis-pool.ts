@@ -9,10 +9,16 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
  * queue, whose next reconcile takes the result. A result belongs to one version of the spec (`token`: uid and
  * generation); a stale one is dropped and the job runs again.
  *
- * At the deadline the slot is given back and the record gets an AnalysisTimeoutError (retried with backoff,
- * like any failed analysis). The analyzer's own promise cannot be cancelled from here; its late result is
- * ignored.
+ * Each job gets an AbortSignal that fires a little before the deadline (`signalLeadMs`): an analyzer that
+ * listens (the model analyzer) stops there and returns the rules verdict with its fallback reason, which is
+ * then written like any analysis. At the deadline itself the slot is given back and the record gets an
+ * AnalysisTimeoutError (retried with backoff, like any failed analysis); a late result is ignored.
  */
+
+/** How long before the deadline the job's signal fires: a fifth of it, at most 2 s (time to answer with the floor). */
+export function signalLeadMs(deadlineMs: number): number {
+  return Math.min(2_000, Math.floor(deadlineMs / 5));
+}
 
 export class AnalysisTimeoutError extends Error {
   constructor(deadlineMs: number) {
@@ -33,7 +39,7 @@ export interface AnalysisPoolOptions {
 
 interface Entry {
   token: string;
-  job: () => Promise<AnalysisStatus>;
+  job: (signal: AbortSignal) => Promise<AnalysisStatus>;
   outcome?: AnalysisOutcome;
 }
 
@@ -60,7 +66,7 @@ export class AnalysisPool {
    * The outcome of `key`'s analysis for `token`, taken (a second call starts a new job), or `pending` after
    * queueing `job` (or while it is queued or running).
    */
-  take(key: string, token: string, job: () => Promise<AnalysisStatus>): AnalysisOutcome | 'pending' {
+  take(key: string, token: string, job: (signal: AbortSignal) => Promise<AnalysisStatus>): AnalysisOutcome | 'pending' {
     const entry = this.#entries.get(key);
     if (entry !== undefined && entry.token === token) {
       if (entry.outcome === undefined) return 'pending';
@@ -99,13 +105,18 @@ export class AnalysisPool {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new AnalysisTimeoutError(deadlineMs)), deadlineMs);
     });
+    const abort = new AbortController();
+    const signalTimer = setTimeout(() => abort.abort(new AnalysisTimeoutError(deadlineMs)), deadlineMs - signalLeadMs(deadlineMs));
     let outcome: AnalysisOutcome;
     try {
-      outcome = { ok: true, analysis: await Promise.race([entry.job(), deadline]) };
+      outcome = { ok: true, analysis: await Promise.race([entry.job(abort.signal), deadline]) };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
       clearTimeout(timer);
+      clearTimeout(signalTimer);
+      // A job that outlived its deadline is told to stop (its result is ignored anyway).
+      if (!abort.signal.aborted) abort.abort(new AnalysisTimeoutError(deadlineMs));
       stopTimer?.();
       this.#running -= 1;
     }

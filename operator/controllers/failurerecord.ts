@@ -25,9 +25,10 @@ import { ConflictError, StalledError, TransientError } from '../runtime/reconcil
 import type { WriteTracker } from '../runtime/write-tracker.ts';
 import { historyMayReclassify, historyReclassifies } from '../../src/analysis/rules-analyzer.ts';
 import { awaitingCredentials, clipOutput, EXECUTION_CONDITIONS } from '../../src/remediation/plan.ts';
-import { noteStandIn } from '../../src/policy/analysis-provider.ts';
+import { configuredProviders, noteStandIn } from '../../src/policy/analysis-provider.ts';
+import type { Analyzer } from '../../src/analysis/analyzer.ts';
 import { gateStoredAnalysis } from '../../src/policy/stored-gate.ts';
-import { analyzeRecord } from './analyze-record.ts';
+import { analyzeRecord, type RecordModel } from './analyze-record.ts';
 import type { AnalysisPool } from './analysis-pool.ts';
 import { repositoryOf, transitionAuditRow } from './audit-rows.ts';
 import { describeSpecIssues, redactFailureRecordSpec, unredactedSpecCondition } from '../../src/logs/redaction/failure-record-spec.ts';
@@ -78,7 +79,7 @@ export function slimRecordForCache(object: RecordObject): RecordObject {
 }
 
 /** The analyzer the pool runs: `analyzeRecord` unless a test or the benchmark slows it down (see runtime-manager.ts). */
-export type AnalyzeFn = (key: string, spec: FailureRecordSpec, now: Date, history?: Parameters<typeof analyzeRecord>[2]) => Promise<AnalysisStatus>;
+export type AnalyzeFn = (key: string, spec: FailureRecordSpec, now: Date, history?: Parameters<typeof analyzeRecord>[2], model?: RecordModel) => Promise<AnalysisStatus>;
 
 export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   policies: PolicyIndex;
@@ -86,7 +87,18 @@ export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   analyze?: AnalyzeFn;
   /** False when the operator has no GitHub credentials: AutoApproved records then say at once that they wait. */
   githubConfigured?: boolean;
+  /** The model analyzer (built once at start, with an API key): records whose policy says `provider: openai` use it. */
+  model?: ModelDeps;
 }
+
+export interface ModelDeps {
+  analyzer: Analyzer;
+  /** Estimated USD of a call (src/analysis/model/token-budget.ts, loaded with the model libraries only). */
+  costUsd: (model: string, tokens: { input: number; output: number }) => number;
+}
+
+/** The condition a model-analysed record carries: True when the model's verdict was merged, False with why it was not. */
+export const MODEL_CONDITION = 'ModelAnalysis';
 
 const MAX_REASONS = 32;
 /** The policy's approval.timeout when a policy somehow has none (the schema defaults it to this). */
@@ -103,8 +115,11 @@ export class FailureRecordReconciler {
   constructor(options: FailureRecordReconcilerOptions) {
     this.#options = options;
     ({ now: this.#now, writes: this.#writes, transitions: this.#transitions } = ownerParts(options));
-    this.#analyze = options.analyze ?? ((_key, spec, now, history) => analyzeRecord(spec, now, history));
+    this.#analyze = options.analyze ?? ((_key, spec, now, history, model) => analyzeRecord(spec, now, history, model));
+    this.#providers = configuredProviders(options.model !== undefined);
   }
+
+  readonly #providers: ReturnType<typeof configuredProviders>;
 
   reconcile = async (key: string): Promise<ReconcileResult | void> => {
     let record = cachedRecord(this.#options.records, key);
@@ -167,7 +182,8 @@ export class FailureRecordReconciler {
       let analysis: AnalysisStatus | undefined = original.analysis;
       if (PRE_GATE_PHASES.has(from) || analysis === undefined) {
         const parsedSpec = spec;
-        const outcome = this.#options.analysis.take(key, `${record.metadata?.uid ?? ''}/${generation ?? 0}`, () => this.#analyzeWithHistory(key, parsedSpec, now));
+        const ref = { namespace, name: record.metadata?.name ?? '', ...(record.metadata?.uid !== undefined && { uid: record.metadata.uid }) };
+        const outcome = this.#options.analysis.take(key, `${record.metadata?.uid ?? ''}/${generation ?? 0}`, (signal) => this.#analyzeWithHistory(key, parsedSpec, now, ref, signal));
         // The pool puts the key back on this queue when the analysis ends.
         if (outcome === 'pending') return;
         if (!outcome.ok) {
@@ -177,7 +193,8 @@ export class FailureRecordReconciler {
           next.conditions = setCondition(next.conditions, { type: 'Analyzed', status: 'False', reason: Reason.AnalysisFailed, message, ...at }, now);
           throw new TransientError(message, { cause: outcome.error });
         }
-        analysis = noteStandIn(outcome.analysis, this.#options.policies.resolve(namespace, spec.repository).policy);
+        const governing = this.#options.policies.resolve(namespace, spec.repository).policy;
+        analysis = noteStandIn(outcome.analysis, governing, this.#providers);
         analyzedNow = true;
         next.analysis = analysis;
         steps.push('Analyzing', 'Analyzed');
@@ -186,6 +203,8 @@ export class FailureRecordReconciler {
           { type: 'Analyzed', status: 'True', reason: Reason.Analyzed, message: `${analysis.category} (risk ${analysis.riskScore}): ${analysis.summary}`, ...at },
           now,
         );
+        const modelCondition = modelAnalysisCondition(analysis);
+        if (modelCondition !== undefined) next.conditions = setCondition(next.conditions, { ...modelCondition, ...at }, now);
       }
 
       const { policy } = this.#options.policies.resolve(namespace, spec.repository);
@@ -305,15 +324,31 @@ export class FailureRecordReconciler {
     return requeueForApproval(next, now);
   }
 
-  async #analyzeWithHistory(key: string, spec: FailureRecordSpec, now: Date): Promise<AnalysisStatus> {
+  async #analyzeWithHistory(key: string, spec: FailureRecordSpec, now: Date, ref: RecordModel['record'], signal: AbortSignal): Promise<AnalysisStatus> {
+    const model = this.#modelFor(spec, ref, signal);
+    // With a model, the rules go first alone: the history is read before the one (paid) model call, not after.
     let analysis = await this.#analyze(key, spec, now);
+    let history: Parameters<AnalyzeFn>[3];
     // What is on record for this failure (did re-running fix it before?), read only when it could change
     // the category, and analysed again only when it does.
     if (historyMayReclassify(analysis.category)) {
-      const history = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
-      if (history !== null && historyReclassifies(analysis.category, history)) analysis = await this.#analyze(key, spec, now, history);
+      const found = await (await this.#options.store()).failureHistory(spec.repository, spec.fingerprint);
+      if (found !== null && historyReclassifies(analysis.category, found)) history = found;
     }
+    if (model !== undefined) {
+      analysis = await this.#analyze(key, spec, now, history, model);
+      countModelUse(this.#options.metrics, this.#options.model!.costUsd, model.policy.metadata.name, analysis);
+    } else if (history !== undefined) analysis = await this.#analyze(key, spec, now, history);
     return analysis;
+  }
+
+  /** The model for a record whose policy asks for it, when the operator has one. */
+  #modelFor(spec: FailureRecordSpec, ref: RecordModel['record'], signal: AbortSignal): RecordModel | undefined {
+    const analyzer = this.#options.model?.analyzer;
+    if (analyzer === undefined) return undefined;
+    const { policy } = this.#options.policies.resolve(ref.namespace, spec.repository);
+    if (policy.spec.analysis.provider !== 'openai') return undefined;
+    return { analyzer, policy, record: ref, signal };
   }
 
   async #finalize(key: string, record: RecordObject): Promise<void> {
@@ -371,6 +406,35 @@ export class FailureRecordReconciler {
       this.#options.log.warn({ key, err: errorMessage(error) }, 'timings not recorded');
     }
   }
+}
+
+/** ModelAnalysis on a record the model was asked about: True with what it cost, or False with why the rules stand. */
+export function modelAnalysisCondition(analysis: AnalysisStatus): { type: string; status: 'True' | 'False'; reason: string; message: string } | undefined {
+  if (analysis.fallback !== undefined) return { type: MODEL_CONDITION, status: 'False', reason: analysis.fallback.reason, message: analysis.fallback.message };
+  if (analysis.analyzer !== 'openai') return undefined;
+  const tokens = analysis.tokens ?? { input: 0, output: 0 };
+  const cost = tokens.input + tokens.output === 0 ? 'a cached verdict, 0 tokens' : `${tokens.input} input and ${tokens.output} output tokens`;
+  const calls = analysis.toolCalls?.length ?? 0;
+  return { type: MODEL_CONDITION, status: 'True', reason: 'VerdictMerged', message: `${analysis.model ?? 'the model'}'s verdict merged with the rules' (${cost}, ${calls} tool call${calls === 1 ? '' : 's'})` };
+}
+
+/** Prometheus: tokens, estimated cost, fallbacks and the budget gauges, from one model analysis. */
+function countModelUse(metrics: FailureRecordReconcilerOptions['metrics'], costUsd: ModelDeps['costUsd'], policy: string, analysis: AnalysisStatus): void {
+  const model = analysis.model ?? 'unknown';
+  const tokens = analysis.tokens;
+  if (tokens !== undefined && tokens.input + tokens.output > 0) {
+    metrics.modelTokens.inc({ model, direction: 'input' }, tokens.input);
+    metrics.modelTokens.inc({ model, direction: 'output' }, tokens.output);
+    metrics.modelCost.inc({ model }, costUsd(model, tokens));
+    // A call was made, so both budgets had room.
+    metrics.modelBudgetExhausted.set({ budget: 'daily', policy }, 0);
+    metrics.modelBudgetExhausted.set({ budget: 'monthly', policy: '' }, 0);
+  }
+  const reason = analysis.fallback?.reason;
+  if (reason === undefined) return;
+  metrics.modelFallbacks.inc({ reason });
+  if (reason === 'OverDailyBudget') metrics.modelBudgetExhausted.set({ budget: 'daily', policy }, 1);
+  if (reason === 'OverMonthlyBudget') metrics.modelBudgetExhausted.set({ budget: 'monthly', policy: '' }, 1);
 }
 
 /** How long an approval request waits under `policy` (its approval.timeout, 24h by default). */

@@ -29,7 +29,11 @@ export interface RemediationPolicyReconcilerOptions {
   clients: KubeClients;
   canWrite: () => boolean;
   now?: () => Date;
+  /** The analysis providers this operator answers for (configuredProviders: openai with an API key). */
+  providers?: ReadonlySet<PolicyAnalysisProvider>;
 }
+
+type PolicyAnalysisProvider = Parameters<typeof providerCondition>[0]['provider'];
 
 export class RemediationPolicyReconciler {
   readonly #options: RemediationPolicyReconcilerOptions;
@@ -54,7 +58,7 @@ export class RemediationPolicyReconciler {
     const next: RemediationPolicyStatus = {
       ...original,
       observedGeneration: generation,
-      conditions: withProviderCondition(setCondition(original.conditions, { type: 'Ready', ...ready, observedGeneration: generation }, now), parsed, generation, now),
+      conditions: withProviderCondition(setCondition(original.conditions, { type: 'Ready', ...ready, observedGeneration: generation }, now), parsed, generation, now, this.#options.providers),
       matchedRecords: matched,
     };
     if (equalJson(original, next)) return;
@@ -88,7 +92,13 @@ export class RemediationPolicyReconciler {
 }
 
 /** AnalysisProvider (src/policy/analysis-provider.ts): whether the provider the policy asks for answers. */
-function withProviderCondition(conditions: Condition[], parsed: ReturnType<PolicyIndex['parse']>, generation: number, now: Date): Condition[] {
+function withProviderCondition(
+  conditions: Condition[],
+  parsed: ReturnType<PolicyIndex['parse']>,
+  generation: number,
+  now: Date,
+  providers: ReadonlySet<PolicyAnalysisProvider> | undefined,
+): Condition[] {
   if (!parsed.ok) return conditions.filter((condition) => condition.type !== PROVIDER_CONDITION);
-  return setCondition(conditions, { ...providerCondition(parsed.policy.spec.analysis), observedGeneration: generation }, now);
+  return setCondition(conditions, { ...providerCondition(parsed.policy.spec.analysis, providers), observedGeneration: generation }, now);
 }

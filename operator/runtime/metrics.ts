@@ -27,6 +27,14 @@ export interface OperatorMetrics {
   approvalsExpired: Counter;
   /** GitHub API answers by HTTP status (`network` when none came), retries and token exchanges included. */
   githubRequests: Counter<'code'>;
+  /** Model analysis (src/analysis/model/): tokens by model and direction (input, output), as the endpoint counted them. */
+  modelTokens: Counter<'model' | 'direction'>;
+  /** Estimated USD spent on model calls, by model (list prices in src/analysis/model/token-budget.ts). */
+  modelCost: Counter<'model'>;
+  /** Model verdicts not used (the rules verdict stood), by the reason on the record's ModelAnalysis condition. */
+  modelFallbacks: Counter<'reason'>;
+  /** 1 while a model budget is used up (budget daily with its policy, or monthly), else 0. */
+  modelBudgetExhausted: Gauge<'budget' | 'policy'>;
   /** Sources sampled at scrape time. */
   setQueueDepth(source: () => Record<string, number>): void;
   setRecordPhases(source: () => Record<string, number>): void;
@@ -124,6 +132,30 @@ export function createMetrics(): OperatorMetrics {
       this.set((await storeUp()) ? 1 : 0);
     },
   });
+  const modelTokens = new Counter({
+    name: 'ci_remediator_model_tokens_total',
+    help: 'Tokens of model analysis, by model and direction (input, output), as the endpoint reported them.',
+    labelNames: ['model', 'direction'] as const,
+    registers: [registry],
+  });
+  const modelCost = new Counter({
+    name: 'ci_remediator_model_cost_usd_total',
+    help: 'Estimated cost of model analysis in USD, by model (list prices; 0 for a model without one).',
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
+  const modelFallbacks = new Counter({
+    name: 'ci_remediator_model_fallbacks_total',
+    help: "Model verdicts not used, the rules verdict standing instead, by reason (the ModelAnalysis condition's reason).",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const modelBudgetExhausted = new Gauge({
+    name: 'ci_remediator_model_budget_exhausted',
+    help: "1 while a model token budget is used up (budget=daily with the policy's name, or budget=monthly): records are analysed by the rules only.",
+    labelNames: ['budget', 'policy'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'ci_remediator_workqueue_depth',
     help: 'Keys waiting in the work queue.',
@@ -167,6 +199,10 @@ export function createMetrics(): OperatorMetrics {
     riskScore,
     approvalsExpired,
     githubRequests,
+    modelTokens,
+    modelCost,
+    modelFallbacks,
+    modelBudgetExhausted,
     setQueueDepth: (source) => {
       queueDepth = source;
     },

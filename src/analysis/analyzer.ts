@@ -50,6 +50,8 @@ export interface Verdict extends Analysis {
   injectionSuspected?: boolean;
   /** Why a model verdict was not used (budget, error, deadline), when the rules verdict stands in its place. */
   fallbackReason?: string;
+  /** The same as a short code (e.g. `server-error`, `over-daily-budget`), for conditions and metrics. */
+  fallbackCode?: string;
   /** What looked like instructions, where (the approval card shows them). */
   injectionSpans?: InjectionSpan[];
   /** Reasons a person must approve whatever the risk (category disagreement, suspected injection). */

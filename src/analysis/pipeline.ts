@@ -111,7 +111,7 @@ export async function analyzeJobs(jobs: readonly JobEvidence[], context: Analysi
       const answer = await analyzer.analyze(jobs, context, rules);
       verdict = answer.riskScore < rules.riskScore ? { ...answer, riskScore: rules.riskScore } : answer;
     } catch (error) {
-      verdict = { ...verdict, fallbackReason: `${analyzer.name}: ${errorMessage(error)}` };
+      verdict = { ...verdict, fallbackReason: `${analyzer.name}: ${errorMessage(error)}`, fallbackCode: 'error' };
     }
   }
   return { verdict, rules, jobs: analyses, deciding: riskiestJob(analyses) };

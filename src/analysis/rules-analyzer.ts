@@ -126,7 +126,10 @@ export function historyReclassifies(category: Category, history: FailureHistory)
 
 interface ScoredLine {
   line: number;
+  /** The line as the extraction has it: what summaries, components and the fingerprint read. */
   text: string;
+  /** What the rules match: `text` without BuildKit's step prefix and trailing blanks (see collectLines). */
+  matchText: string;
   weight: number;
   isKey: boolean;
   /** Rank for component ordering: key line, then signals best first, then excerpt lines in file order. */
@@ -277,7 +280,13 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
       return;
     }
     if (byLine.size >= MAX_LINES) return;
-    byLine.set(line, { line, text: text.slice(0, MAX_LINE_LENGTH), weight, isKey, order: order++ });
+    // BuildKit prefixes every line of a `docker build` step with its step number and elapsed time
+    // (`#12 3.021 npm error code ERESOLVE`); without it, the tool's own line matches the tool's own rule.
+    // Trailing blanks (a pasted log, a tool padding its table, a `\r` a terminal hid) are not part of the message:
+    // trimming them lets every rule's `$` mean "end of the message", not "end of this exact paste". Only the
+    // matched text changes: the fingerprint and the summary keep the line as it was, so fingerprints stay stable.
+    const kept = text.slice(0, MAX_LINE_LENGTH);
+    byLine.set(line, { line, text: kept, matchText: withoutBuildKitPrefix(kept).trimEnd(), weight, isKey, order: order++ });
   };
   const key = extraction.keyLine;
   if (key !== null && key.text.trim() !== '') add(key.line, key.text, KEY_LINE_WEIGHT, true);
@@ -287,10 +296,20 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
     if (signal.kind === STEP_SIGNAL_KIND) add(signal.line, signal.text, STEP_WEIGHT, false);
     else add(signal.line, signal.text, rank++ < 3 ? TOP_SIGNAL_WEIGHT : SIGNAL_WEIGHT, false);
   }
+  // A key line that only reports an exit code ("Process completed with exit code 1.") says nothing of why;
+  // the tool's own last words are the lines just above it, so they weigh like a signal.
+  const closing = key !== null && isBareExitCode(key.text) ? key.line : null;
   for (const excerpt of extraction.excerpts) {
-    excerpt.text.split('\n').forEach((text, i) => {
-      if (text.trim() !== '') add(excerpt.startLine + i, text, EXCERPT_WEIGHT, false);
-    });
+    const lines = excerpt.text.split('\n');
+    let lastWords = CLOSING_LINES;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const text = lines[i]!;
+      if (text.trim() === '') continue;
+      const line = excerpt.startLine + i;
+      const isLastWords = closing !== null && line < closing && lastWords > 0 && !isBareExitCode(text);
+      if (isLastWords) lastWords--;
+      add(line, text, isLastWords ? SIGNAL_WEIGHT : EXCERPT_WEIGHT, false);
+    }
   }
   // A step name is context for what the log shows; with no log line at all it would be a guess.
   const stepName = failedStep?.trim();
@@ -298,12 +317,26 @@ function collectLines(extraction: Extraction, failedStep?: string): ScoredLine[]
   return [...byLine.values()];
 }
 
+const BUILDKIT_PREFIX = /^#\d+ (?:\d+(?:\.\d+)? )?/;
+
+function withoutBuildKitPrefix(text: string): string {
+  return text.charCodeAt(0) === 35 /* # */ ? text.replace(BUILDKIT_PREFIX, '') : text;
+}
+
+/** How many non-blank lines above a bare exit-code key line count as the tool's last words. */
+const CLOSING_LINES = 2;
+const GENERIC_EXIT_CODE = SIGNATURES.find((signature) => signature.id === 'generic.exit-code');
+
+function isBareExitCode(text: string): boolean {
+  return GENERIC_EXIT_CODE !== undefined && firstMatch(GENERIC_EXIT_CODE, text) !== null;
+}
+
 function matchRules(lines: readonly ScoredLine[]): RuleHit[] {
   const hits: RuleHit[] = [];
   for (const signature of SIGNATURES) {
     const matched: RuleHit['lines'] = [];
     for (const line of lines) {
-      const match = firstMatch(signature, line.text);
+      const match = firstMatch(signature, line.matchText);
       if (match) matched.push({ line, contribution: signature.weight * line.weight, match });
     }
     if (matched.length === 0) continue;
@@ -373,7 +406,7 @@ function failuresCounted(hits: readonly RuleHit[], category: Category): number |
   for (const hit of hits) {
     if (hit.signature.category !== category) continue;
     for (const m of hit.lines) {
-      const count = FAILURE_COUNT.exec(m.line.text);
+      const count = FAILURE_COUNT.exec(m.line.matchText);
       if (count) most = Math.max(most ?? 0, Number(count[1]));
     }
   }

@@ -59,7 +59,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.actions.step-timed-out',
-    patterns: [/\bThe action '[^']*' has timed out after \d+ minutes\b/i, /^##\[error\]The action has timed out\.?$/i],
+    patterns: [/\bThe action '[^']*' has timed out after \d+ minutes\b/i, /^(?:##\[error\]|Error: )?The action has timed out\.?$/i],
     weight: 1,
     description: 'A step hit its timeout-minutes.',
     tool: 'GitHub Actions',
@@ -129,7 +129,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.jest.test-timeout',
-    patterns: [/\bExceeded timeout of \d+ ?ms for a (?:test|hook)\b/],
+    patterns: [/\bTimeout - Async callback was not invoked within the \d+ ?ms timeout specified by jest\.setTimeout\b/, /\bExceeded timeout of \d+ ?ms for a (?:test|hook)\b/],
     weight: 0.85,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,
@@ -155,7 +155,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.go.test-timed-out',
-    patterns: [/^panic: test timed out after \S+/],
+    patterns: [/^\*\*\* Test killed with quit: ran too long \([\dhms.]+\)\.?$/, /^panic: test timed out after \S+/],
     weight: 0.9,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,
@@ -167,7 +167,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('timeout', {
     id: 'timeout.generic.tests-timed-out',
-    patterns: [/^\s*Tests timed out\s*$/i, /\*\* ERROR: process timed out \*\*/, /\bDisconnected, because no message in \d+ ms\b/, /\bExecuted \d+ of \d+ DISCONNECTED\b/],
+    patterns: [/\bTimeoutError: Navigation timeout of \d+ ?ms exceeded\b/, /^\s*Tests timed out\s*$/i, /\*\* ERROR: process timed out \*\*/, /\bDisconnected, because no message in \d+ ms\b/, /\bExecuted \d+ of \d+ DISCONNECTED\b/],
     weight: 0.75,
     remediation: 'notify-only',
     rationale: TEST_TIMEOUT,
@@ -191,7 +191,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.actions.lost-communication',
-    patterns: [/\blost communication with the server\b/i, /\bThe hosted runner encountered an error while running your job\b/i],
+    patterns: [/\bThe job was not acquired by Runner of type \w+ even after multiple attempts\b/, /\blost communication with the server\b/i, /\bThe hosted runner encountered an error while running your job\b/i],
     weight: 1,
     description: 'The hosted runner died or lost its connection to GitHub.',
     tool: 'GitHub Actions',
@@ -202,22 +202,22 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.disk.no-space',
-    patterns: [/\bno space left on device\b/i],
+    patterns: [/\bThere is not enough space on the disk\b/, /\bno space left on device\b/i],
     weight: 1,
     description: 'The runner ran out of disk.',
     example:
       "System.IO.IOException: No space left on device : '/home/runner/runners/2.303.0/_diag/Worker_20230404-101010-utc.log'",
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['Free space left on device: 14 GB'],
+    nearMiss: ['Free disk space: 14 GB', 'Free space left on device: 14 GB'],
   }),
   rule('infrastructure_error', {
     id: 'infra.oom.killed',
-    patterns: [/\bexit code 137\b/i, /^\s*Killed\s*$/, /\bKilled process \d+ \(.*\) total-vm\b/, /\bCannot allocate memory\b/],
+    patterns: [/^make(?:\[\d+\])?: \*\*\* \[[^\]]*\] Killed$/, /\bexit code 137\b/i, /^\s*Killed\s*$/, /\bKilled process \d+ \(.*\) total-vm\b/, /\bCannot allocate memory\b/],
     weight: 0.85,
     description: 'A process was killed by SIGKILL, in CI almost always the kernel OOM killer.',
     example: '##[error]Process completed with exit code 137.',
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['##[error]Process completed with exit code 1.', 'Killed the old preview deployment'],
+    nearMiss: ['make: *** [Makefile:20: all] Terminated', '##[error]Process completed with exit code 1.', 'Killed the old preview deployment'],
   }),
   rule('infrastructure_error', {
     id: 'infra.node.heap-out-of-memory',
@@ -234,13 +234,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.docker.daemon-unavailable',
-    patterns: [/\bCannot connect to the Docker daemon at \S+\. Is the docker daemon running\?/i],
+    patterns: [/\bOCI runtime (?:create|exec|start) failed\b/, /\bCannot connect to the Docker daemon at \S+\. Is the docker daemon running\?/i],
     weight: 0.95,
     description: 'The Docker daemon on the runner is not reachable.',
     tool: 'docker',
     example: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
     exampleSource: 'docker CLI',
-    nearMiss: ['Connected to the Docker daemon at unix:///var/run/docker.sock'],
+    nearMiss: ['Error response from daemon: No such container: db', 'Connected to the Docker daemon at unix:///var/run/docker.sock'],
   }),
   rule('infrastructure_error', {
     id: 'infra.cache.corrupt-archive',
@@ -270,7 +270,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.git.unable-to-access',
-    patterns: [/\bunable to access '[^']+': (?:Failed to connect|Could not resolve|Empty reply|The requested URL returned error: 5\d\d|Operation timed out|Connection (?:timed out|reset)|gnutls_handshake|OpenSSL SSL_(?:read|connect))/i],
+    patterns: [/\bunable to access '[^']+': (?:Failed to connect|Could not resolve|Empty reply|The requested URL returned error: 5\d\d|Operation timed out|Connection (?:timed out|reset)|gnutls_handshake|GnuTLS recv error|OpenSSL SSL_(?:read|connect))/i],
     weight: 1,
     description: 'git could not reach the remote.',
     tool: 'git',
@@ -326,18 +326,18 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.tls.handshake-timeout',
-    patterns: [/\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
+    patterns: [/\bfailed to fetch (?:anonymous|oauth) token\b.*\b(?:context deadline exceeded|i\/o timeout|connection reset by peer)\b/, /\bClient\.Timeout exceeded while awaiting headers\b/, /\bTLS handshake timeout\b/i, /\bnet\/http: request canceled(?: while waiting for connection)?\b/i, /\bi\/o timeout\b/],
     weight: 0.95,
     description: 'A TLS handshake or HTTP request to a registry timed out.',
     tool: 'docker',
     example: 'Error response from daemon: Get https://registry-1.docker.io/v2/: net/http: TLS handshake timeout',
     exampleSource: 'docker pull (Docker Hub)',
-    nearMiss: ['TLS handshake completed'],
+    nearMiss: ['timeout: 30s', 'TLS handshake completed'],
   }),
   rule('network_error', {
     id: 'network.registry.5xx',
     patterns: [
-      /\bnpm ERR! code E5\d\d\b/,
+      /\bnpm (?:ERR!|error) code E5\d\d\b/,
       /\b(?:50[234]) (?:Service Unavailable|Bad Gateway|Gateway Time-?out)\b/i,
       /\bReceived status code 50[234] from server\b/i,
       /\bHTTP error 50[234] while getting\b/i,
@@ -353,7 +353,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('network_error', {
     id: 'network.npm.network',
-    patterns: [/^npm ERR! network\b/, /\bnpm ERR! errno (?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED)\b/],
+    patterns: [/^npm (?:ERR!|error) network\b/, /\bnpm (?:ERR!|error) errno (?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED)\b/],
     weight: 0.95,
     description: 'npm could not reach the registry.',
     tool: 'npm',
@@ -417,8 +417,9 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.actions.missing-input-or-secret',
-    patterns: [
+    patterns: [/\bSecret \S+ is required, but not provided while calling\b/, 
       /\bInput required and not supplied: \S+/,
+      /\bUnexpected input\(s\) '[^']+', valid inputs are \[/,
       /\bParameter token or opts\.auth is required\b/,
       /\bCredentials could not be loaded, please check your action inputs\b/,
     ],
@@ -427,25 +428,25 @@ const CORE_SIGNATURES: readonly Signature[] = [
     tool: 'GitHub Actions',
     example: '##[error]Input required and not supplied: github-token',
     exampleSource: '@actions/core getInput',
-    nearMiss: ['with:'],
+    nearMiss: ['Secret source: Actions', 'with:'],
   }),
   rule('configuration_error', {
     id: 'config.shell.command-not-found',
-    patterns: [/: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
+    patterns: [/^(?:\/bin\/)?sh: \d+: [\w.+-]+: not found$/, /^env: '?[\w.+-]+'?: No such file or directory$/, /: (?:line \d+: )?[\w.+-]+: command not found\s*$/, /\bThe program '[^']+' is currently not installed\b/],
     weight: 0.85,
     description: 'A tool the job calls is not installed on the runner image (or a setup step is missing).',
     example: '/Users/travis/.travis/job_stages: line 476: yarn: command not found',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375658615.log',
-    nearMiss: ['yarn: command found at /usr/local/bin/yarn'],
+    nearMiss: ['sh: 1: cd: can\'t cd to build', 'env: \'NODE_ENV\' set to production', 'yarn: command found at /usr/local/bin/yarn'],
   }),
   rule('configuration_error', {
     id: 'config.shell.script-not-found',
-    patterns: [/: line \d+: \S+: (?:No such file or directory|Permission denied)\s*$/],
+    patterns: [/\bError: Cannot find module '(?:\/|[A-Za-z]:\\)[^']+\.[cm]?[jt]s'/, /: line \d+: \S+: (?:No such file or directory|Permission denied)\s*$/],
     weight: 0.75,
     description: 'The job runs a script that does not exist at that path, or is not executable.',
     example: '/home/travis/.travis/job_stages: line 78: test/sass-compile-tester.sh: No such file or directory',
     exampleSource: 'logchunks: CSS/jgthms@bulma/failed/406362104.log',
-    nearMiss: ['/home/runner/work/_temp/1.sh: line 3: ./build.sh: exit 1'],
+    nearMiss: ['Error: Cannot find module \'express\'', '/home/runner/work/_temp/1.sh: line 3: ./build.sh: exit 1'],
   }),
   rule('configuration_error', {
     id: 'config.build.no-rakefile-or-task',
@@ -458,7 +459,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.toolchain.version-unavailable',
-    patterns: [
+    patterns: [/\bERR_PNPM_UNSUPPORTED_ENGINE\b/, /^error Found incompatible module\.?$/, 
       /\bVersion [\w.*-]+ with arch \w+ not found\b/,
       /\bThe engine "node" is incompatible with this module\b/,
       /\bUnable to find a destination matching the provided destination specifier\b/,
@@ -472,13 +473,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.git.remote-branch-missing',
-    patterns: [/\bRemote branch \S+ not found in upstream origin\b/, /\bCouldn't find remote ref\b/],
+    patterns: [/\bRemote branch \S+ not found in upstream origin\b/, /\bcouldn't find remote ref\b/i],
     weight: 0.9,
     description: 'The branch or ref the job checks out no longer exists.',
     tool: 'git',
     example: 'fatal: Remote branch jakew/readmes/2018-11-16 not found in upstream origin',
     exampleSource: 'logchunks: Java/square@retrofit/failed/456148330.log',
-    nearMiss: ['Switched to a new branch \'feature\''],
+    nearMiss: [' * branch            main       -> FETCH_HEAD', 'Switched to a new branch \'feature\''],
   }),
   rule('configuration_error', {
     id: 'config.artifact.no-files',
@@ -494,7 +495,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- dependency
   rule('dependency_error', {
     id: 'dependency.npm.eresolve',
-    patterns: [/\bnpm ERR! code ERESOLVE\b/, /\bERESOLVE (?:unable to resolve dependency tree|could not resolve)\b/],
+    patterns: [/\bnpm (?:ERR!|error) code ERESOLVE\b/, /\bERESOLVE (?:unable to resolve dependency tree|could not resolve)\b/],
     weight: 1,
     description: 'npm cannot satisfy the peer dependency constraints.',
     tool: 'npm',
@@ -504,7 +505,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.not-found',
-    patterns: [/\bnpm ERR! code E404\b/, /\bnpm ERR! 404 Not Found\b/, /\bnpm ERR! code ETARGET\b/, /\bNo matching version found for\b/],
+    patterns: [/\bnpm (?:ERR!|error) code E404\b/, /\bnpm (?:ERR!|error) 404 Not Found\b/, /\bnpm (?:ERR!|error) code ETARGET\b/, /\bNo matching version found for\b/],
     weight: 0.95,
     description: 'A package or version does not exist in the registry.',
     tool: 'npm',
@@ -514,7 +515,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.lockfile-out-of-sync',
-    patterns: [/`npm ci` can only install packages when your package\.json and package-lock\.json\b/, /\bYour lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, /\bERR_PNPM_OUTDATED_LOCKFILE\b/],
+    patterns: [/`npm ci` can only install packages when your package\.json and package-lock\.json\b/, /\bThe `npm ci` command can only install with an existing package-lock\.json\b/, /\bpyproject\.toml changed significantly since poetry\.lock was last generated\b/, /\bYour lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, /\bERR_PNPM_OUTDATED_LOCKFILE\b/],
     weight: 1,
     description: 'The lockfile does not match package.json.',
     tool: 'npm',
@@ -525,7 +526,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.npm.integrity',
-    patterns: [/\bnpm ERR! code EINTEGRITY\b/, /\bintegrity checksum failed when using sha\d+\b/, /\bIntegrity check failed for "[^"]+"/],
+    patterns: [/\bnpm (?:ERR!|error) code EINTEGRITY\b/, /\bintegrity checksum failed when using sha\d+\b/, /\bIntegrity check failed for "[^"]+"/],
     weight: 0.95,
     risk: 30,
     remediation: 'clear-caches',
@@ -623,7 +624,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.composer.resolve',
-    patterns: [/\bYour requirements could not be resolved to an installable set of packages\b/],
+    patterns: [/\bYour requirements could not be resolved to an installable set of packages\b/, /^\s*- Root composer\.json requires \S+ \S+ (?:but |, found |, it is )/],
     weight: 1,
     description: 'Composer cannot resolve composer.json.',
     tool: 'composer',
@@ -699,6 +700,8 @@ const CORE_SIGNATURES: readonly Signature[] = [
     patterns: [
       /\.(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|go):\d+:\d+: (?:fatal )?error: /,
       /\bcollect2: error: ld returned \d+ exit status\b/,
+      /\bclang(?:\+\+)?: error: linker command failed with exit code \d+/,
+      /^ld: symbol\(s\) not found for architecture \w+/,
       /\bundefined reference to `/,
       /^\d+ errors? generated\.$/,
     ],
@@ -721,7 +724,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('compilation_error', {
     id: 'compile.go.build',
-    patterns: [/^(?:\.\/)?[\w./-]+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|declared and not used|syntax error|too many arguments|not enough arguments|missing return)/, /^# [\w./-]+\s*$/],
+    patterns: [/^(?:\.\/)?[\w./-]+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|declared and not used|syntax error|too many arguments|not enough arguments|missing return)/, /^# [\w./-]+\s*$/, /^FAIL\s+\S+\s+\[build failed\]$/],
     weight: 0.9,
     description: 'go build reported errors.',
     tool: 'go build',
@@ -836,23 +839,23 @@ const CORE_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- lint
   rule('lint_error', {
     id: 'lint.eslint.error',
-    patterns: [/^\s*\d+:\d+\s+error\s+.+\s{2,}[@\w/-]+\s*$/, /^✖ \d+ problems? \(\d+ errors?, \d+ warnings?\)/],
+    patterns: [/^\s*\d+:\d+\s+error\s+Parsing error: /, /^ESLint found too many warnings \(maximum: \d+\)\.?$/, /:\d+:\d+: .+ \[(?:Error|Warning)\/[@\w/-]+\]$/, /^\s*\d+:\d+\s+error\s+.+\s{2,}[@\w/-]+\s*$/, /^✖ \d+ problems? \(\d+ errors?, \d+ warnings?\)/],
     weight: 0.95,
     description: 'ESLint reported errors.',
     tool: 'eslint',
     example: '  12:2  error  Unnecessary semicolon  no-extra-semi',
     exampleSource: 'logchunks: JavaScript/google@web-starter-kit/failed/348097360.log',
-    nearMiss: ['  12:2  warning  Unexpected console statement  no-console'],
+    nearMiss: ['  3:1  warning  Unexpected console statement  no-console  (fixed)', 'src/a.ts:3:1: compiled', '  12:2  warning  Unexpected console statement  no-console'],
   }),
   rule('lint_error', {
     id: 'lint.flake8.violation',
-    patterns: [/^[\w./-]+\.py:\d+:\d+: [EWFCN]\d{3} (?!\[\*\])/],
+    patterns: [/^[\w./\\:-]+\.py:\d+:\d+: [A-Z]{1,3}\d{3,4} (?!\[\*\])/],
     weight: 0.95,
     description: 'flake8 reported style or correctness violations.',
     tool: 'flake8',
     example: './sklearn/utils/validation.py:412:80: E501 line too long (88 > 79 characters)',
     exampleSource: 'flake8',
-    nearMiss: ['./sklearn/utils/validation.py:412: in check_array'],
+    nearMiss: ['src/pkg/core.py:1:0: C0114: Missing module docstring (missing-module-docstring)', 'src/pkg/core.py:12: error: Name "x" is not defined  [name-defined]', './sklearn/utils/validation.py:412: in check_array'],
   }),
   rule('lint_error', {
     id: 'lint.pylint.violation',
@@ -876,13 +879,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.black.would-reformat',
-    patterns: [/^would reformat \S+/, /\b\d+ files? would be reformatted\b/, /^Oh no! 💥 💔 💥/],
+    patterns: [/^error: cannot format \S+: Cannot parse\b/, /^would reformat \S+/, /\b\d+ files? would be reformatted\b/, /^Oh no! 💥 💔 💥/],
     weight: 0.95,
     description: 'black --check found unformatted files.',
     tool: 'black',
     example: '1 file would be reformatted, 41 files would be left unchanged.',
     exampleSource: 'black --check',
-    nearMiss: ['All done! ✨ 🍰 ✨ 42 files would be left unchanged.'],
+    nearMiss: ['All done! ✨ 🍰 ✨', 'All done! ✨ 🍰 ✨ 42 files would be left unchanged.'],
   }),
   rule('lint_error', {
     id: 'lint.prettier.check',
@@ -907,13 +910,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.go.golangci',
-    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \((?:errcheck|govet|staticcheck|unused|gosimple|ineffassign|typecheck|revive|gofmt|goimports|golint|gocritic|misspell|deadcode|varcheck|structcheck|gosec)\)$/],
+    patterns: [/^[\w./-]+\.go:\d+:[\d:]*\s*.+ \([a-z][a-z\d]*(?:-[a-z\d]+)*\)$/, /^[\w./-]+\.go:\d+:\d+: .+ \((?:SA|S|ST|U|QF)\d{4}\)$/],
     weight: 0.95,
     description: 'golangci-lint (or gometalinter) reported issues.',
     tool: 'golangci-lint',
     example: 'eth/config.go:1::warning: file is not goimported (goimports)',
     exampleSource: 'logchunks: Go/ethereum@go-ethereum/failed/566442292.log',
-    nearMiss: ['0 issues.'],
+    nearMiss: ['internal/api/handler.go:48:9: invalid operation: x + y (mismatched types int and string)', '0 issues.'],
   }),
   rule('lint_error', {
     id: 'lint.checkstyle.violation',
@@ -934,11 +937,24 @@ const CORE_SIGNATURES: readonly Signature[] = [
     tool: 'clippy',
     example: 'Diff in /home/runner/work/ripgrep/ripgrep/crates/core/main.rs at line 12:',
     exampleSource: 'cargo fmt --check',
-    nearMiss: ['    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
+    nearMiss: ['  = note: `#[warn(unused_variables)]` on by default', '    Checking ripgrep v14.1.0 (/home/runner/work/ripgrep/ripgrep)'],
+  }),
+  rule('lint_error', {
+    id: 'lint.rust.clippy-denied',
+    // `cargo clippy -- -D warnings` turns lints into errors, and cargo then says "could not compile": that
+    // compile error is the lint, not broken code, so this note explains the compilation evidence.
+    explains: ['compilation_error'],
+    patterns: [/^\s*= note: `-D [\w:-]+` implied by `-D warnings`/, /^\s*= note: `#\[deny\(clippy::[\w-]+\)\]` on by default/, /^\s*= note: the lint level is defined here$/],
+    weight: 0.95,
+    description: 'clippy lints denied as errors (-D warnings) failed the build.',
+    tool: 'clippy',
+    example: '   = note: `-D clippy::needless-return` implied by `-D warnings`',
+    exampleSource: 'rust-clippy (cargo clippy -- -D warnings)',
+    nearMiss: ['  = note: `#[warn(unused_variables)]` on by default', '   = note: expected type `u32` found type `i64`'],
   }),
   rule('lint_error', {
     id: 'lint.format-check.generic',
-    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/],
+    patterns: [/\bmix format failed due to --check-formatted\b/, /\bfile is not gofmt(?:ed|'d)\b/, /^The following files were not formatted:/, /\bThe following files had format violations:/, /^> Task :\S*spotless\w*Check FAILED$/],
     weight: 0.95,
     description: 'A formatter check (mix format, gofmt) found unformatted files.',
     tool: 'formatter',
@@ -948,7 +964,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.shellcheck',
-    patterns: [/^In \S+ line \d+:$/, /\bSC\d{4}(?: \((?:error|warning|info|style)\))?: /],
+    patterns: [/^In \S+ line \d+:$/, /\bSC\d{4}(?: \((?:error|warning|info|style)\))?: /, /^\S+:\d+:\d+: (?:error|warning|note|info|style): .+ \[SC\d{4}\]$/],
     weight: 0.9,
     description: 'ShellCheck reported issues.',
     tool: 'shellcheck',
@@ -958,7 +974,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.markdown',
-    patterns: [/^[\w./-]+\.md:? ?\d+(?::\d+)?:? MD\d{3}\/[\w-]+ /, /^[\w./-]+\.md:\d+: TLDR\d{3} /],
+    patterns: [/^[\w./-]+\.md:? ?\d+(?::\d+)?:? (?:error |warning )?MD\d{3}\/[\w-]+ /, /^[\w./-]+\.md:\d+: TLDR\d{3} /],
     weight: 0.95,
     description: 'markdownlint (or a page linter) reported issues.',
     tool: 'markdownlint',
@@ -1017,7 +1033,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'security.npm-audit.findings',
-    patterns: [/\bfound [1-9]\d* vulnerabilit(?:y|ies) \(/, /^[1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^# npm audit report\b/],
+    patterns: [/\bfound [1-9]\d* vulnerabilit(?:y|ies) \(/, /^[1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^found [1-9]\d* (?:low|moderate|high|critical) severity vulnerabilit(?:y|ies)\b/, /^# npm audit report\b/],
     weight: 0.95,
     rationale: SECURITY,
     description: 'npm audit found vulnerabilities.',
@@ -1050,25 +1066,25 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'security.vuln-scanners.generic',
-    patterns: [
+    patterns: [/^Vulnerabilities found!$/, /^Found [1-9]\d* security vulnerability advisor(?:y|ies) affecting \d+ packages?/, /\bCVSS score (?:threshold exceeded|greater than or equal to)\b/, /\bOne or more dependencies were identified with vulnerabilities\b/, /^Found [1-9]\d* vulnerabilit(?:y|ies) in \d+ packages?\b/, /\b[1-9]\d* potential problems?(?:\(s\))? detected\b/, 
       /\bdiscovered vulnerabilities at or above the severity threshold\b/,
       /^error: \d+ vulnerabilit(?:y|ies) found!?$/,
       /^Found [1-9]\d* known vulnerabilit(?:y|ies) in \d+ packages?\b/,
       /\bYour code is affected by [1-9]\d* vulnerabilit(?:y|ies)\b/,
-      /^>> Issue: \[B\d{3}:\w+\]/,
+      /^\s*>> Issue: \[B\d{3}:\w+\]/,
     ],
     weight: 1,
     rationale: SECURITY,
     description: 'A vulnerability scanner (grype, cargo audit, pip-audit, govulncheck, bandit) reported findings.',
     example: 'Found 2 known vulnerabilities in 1 package',
     exampleSource: 'pip-audit',
-    nearMiss: ['No known vulnerabilities found'],
+    nearMiss: ['No vulnerabilities found', 'No security vulnerability advisories found.', 'Found 0 vulnerabilities in 12 packages', 'No problems detected!', 'No known vulnerabilities found'],
   }),
 
   // ---------------------------------------------------------------- deployment
   rule('deployment_error', {
     id: 'deploy.helm.failed',
-    patterns: [/^Error: (?:UPGRADE|INSTALLATION|ROLLBACK) FAILED: /, /^Error: release \S+ failed\b/],
+    patterns: [/\brendered manifests contain a resource that already exists\b/, /^Error: (?:UPGRADE|INSTALLATION|ROLLBACK) FAILED: /, /^Error: release \S+ failed\b/],
     weight: 1,
     rationale: DEPLOY,
     description: 'A Helm install/upgrade failed.',
@@ -1079,7 +1095,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.kubectl.failed',
-    patterns: [
+    patterns: [/^Error: Error from server \((?:Forbidden|Invalid|NotFound|Conflict|BadRequest|InternalError)\): /, 
       /\bexceeded its progress deadline\b/,
       /^Error from server \((?:Forbidden|Invalid|NotFound|Conflict|BadRequest|InternalError)\): /,
       /^error: timed out waiting for the condition(?: on \S+)?$/,
@@ -1095,18 +1111,18 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.terraform.failed',
-    patterns: [/\bError acquiring the state lock\b/, /^(?:│ )?Error: (?:error |creating |updating |deleting |reading )?\S.*: .*(?:StatusCode: \d+|api error|AccessDenied|UnauthorizedOperation|InvalidParameter)/, /^Error applying plan:/],
+    patterns: [/^(?:│ )?Error: (?:creating|updating|deleting|waiting for) [A-Z][\w ./-]*(?: \([^)]*\))?(?: (?:create|update|delete))?: /, /\bError acquiring the state lock\b/, /^(?:│ )?Error: (?:error |creating |updating |deleting |reading )?\S.*: .*(?:StatusCode: \d+|api error|AccessDenied|UnauthorizedOperation|InvalidParameter)/, /^Error applying plan:/],
     weight: 0.95,
     rationale: DEPLOY,
     description: 'terraform apply failed.',
     tool: 'terraform',
     example: '│ Error: Error acquiring the state lock',
     exampleSource: 'terraform apply',
-    nearMiss: ['Apply complete! Resources: 3 added, 0 changed, 0 destroyed.'],
+    nearMiss: ['│ Error: Unsupported argument', '│ Error: creating plan file', 'Apply complete! Resources: 3 added, 0 changed, 0 destroyed.'],
   }),
   rule('deployment_error', {
     id: 'deploy.aws.failed',
-    patterns: [
+    patterns: [/\bResourceInitializationError: /, /\bCannotPullContainerError: /, 
       /\bAn error occurred \(\w+\) when calling the \w+ operation\b/,
       /\bWaiter \w+ failed: (?:Max attempts exceeded|Waiter encountered a terminal failure state)\b/,
       /\bUPDATE_ROLLBACK_(?:COMPLETE|FAILED)\b/,
@@ -1117,11 +1133,11 @@ const CORE_SIGNATURES: readonly Signature[] = [
     tool: 'aws',
     example: 'Waiter ServicesStable failed: Max attempts exceeded',
     exampleSource: 'aws ecs wait services-stable',
-    nearMiss: ['Successfully created/updated stack - storefront'],
+    nearMiss: ['Waiting for service web to become stable', 'Successfully created/updated stack - storefront'],
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.failed',
-    patterns: [/^ERROR: \(gcloud\.[\w.-]+\) /],
+    patterns: [/^ERROR: \(gcloud\.(?!auth\.)[\w.-]+\) /],
     weight: 0.9,
     rationale: DEPLOY,
     description: 'A gcloud deployment command failed.',
@@ -1132,7 +1148,7 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.paas.rejected',
-    patterns: [/^\s*!\s+Push rejected to \S+/, /^Error: Deployment (?:failed|was canceled)\b/i],
+    patterns: [/^\s*!\s+Push rejected to \S+/, /^(?:Error: )?Deployment (?:failed|was canceled)\b/i],
     weight: 0.9,
     rationale: DEPLOY,
     description: 'A PaaS (Heroku and similar) rejected the deployment.',
@@ -1286,13 +1302,13 @@ const CORE_SIGNATURES: readonly Signature[] = [
   }),
   rule('test_failure', {
     id: 'test.dotnet.failed',
-    patterns: [/^\s*Failed!\s+- Failed:\s+[1-9]\d*,/, /^\s*[\w.<>]+ \[FAIL\]\s*$/, /^\s*Failed [\w.]+ \[\d+ m?s\]$/, /\bAssert\.\w+\(\) Failure\b/],
+    patterns: [/^\s*Failed!\s+- Failed:\s+[1-9]\d*,/, /^\s*Test summary: total: \d+, failed: [1-9]\d*/i, /^\s*Test Run Failed\.$/, /^\s*[\w.<>]+ \[FAIL\]\s*$/, /^\s*Failed [\w.]+ \[\d+ m?s\]$/, /\bAssert\.\w+\(\) Failure\b/],
     weight: 0.95,
     tool: 'dotnet test',
     description: 'dotnet test (xUnit, NUnit, MSTest) reported failures.',
     example: '      Nancy.Testing.Tests.BrowserFixture.Should_return_JSON_serialized_form [FAIL]',
     exampleSource: 'logchunks: C#/NancyFx@Nancy/failed/375800180.log',
-    nearMiss: ['Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42'],
+    nearMiss: ['Test summary: total: 212, failed: 0, succeeded: 212, skipped: 0, duration: 3.0s', 'Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42'],
   }),
   rule('test_failure', {
     id: 'test.exunit.failure',
@@ -1384,9 +1400,11 @@ const CORE_SIGNATURES: readonly Signature[] = [
       /^The command ".*" (?:exited with|failed and exited with) [1-9]\d*\.?$/,
       /\bfailed with exit code [1-9]\d*\b/,
       /^make(?:\[\d+\])?: \*\*\* \[[^\]]*\] Error \d+$/,
-      /^npm ERR! code ELIFECYCLE$/,
+      /^npm (?:ERR!|error) code ELIFECYCLE$/,
       /^error Command failed with exit code \d+\.$/,
       /^Error: Process completed with exit code \d+\.?$/,
+      // buildx names the RUN step that failed; what failed inside it is on the lines before.
+      /\bdid not complete successfully: exit code: [1-9]\d*\b/,
     ],
     weight: 0.3,
     description: 'A step or command exited non-zero; says nothing about why.',

@@ -101,11 +101,12 @@ export function mergeVerdicts(input: MergeInput): Verdict {
 }
 
 /** The rules verdict standing in for a model answer that was not used, with the reason. */
-export function fallbackVerdict(floor: Verdict, reason: string, extra: Partial<Pick<Verdict, 'model' | 'tokens' | 'injectionSpans' | 'toolCalls'>> = {}): Verdict {
+export function fallbackVerdict(floor: Verdict, reason: string, extra: Partial<Pick<Verdict, 'model' | 'tokens' | 'injectionSpans' | 'toolCalls' | 'fallbackCode'>> = {}): Verdict {
   const spans = [...(floor.injectionSpans ?? []), ...(extra.injectionSpans ?? [])];
   return {
     ...floor,
     fallbackReason: reason,
+    ...(extra.fallbackCode !== undefined && { fallbackCode: extra.fallbackCode }),
     ...(extra.model !== undefined && { model: extra.model }),
     ...(extra.tokens && { tokens: extra.tokens }),
     ...(extra.toolCalls && { toolCalls: extra.toolCalls }),

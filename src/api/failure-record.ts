@@ -133,6 +133,8 @@ export const SignalLine = z.strictObject({
   line: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   /** Normalized and redacted; absent when the line is in an excerpt window (its text is there). */
   text: z.string().min(1).max(MAX_SIGNAL_TEXT).optional(),
+  /** `step`: the failed step's own `Run …` line, weak evidence of what ran (not a failure signal). */
+  kind: z.enum(['step']).optional(),
 });
 export type SignalLine = z.infer<typeof SignalLine>;
 
@@ -264,6 +266,30 @@ export const AnalysisStatus = z.strictObject({
   /** The excerpt looked like instructions to the model; the gate then always asks a person. */
   injectionSuspected: z.boolean().default(false),
   tokens: z.strictObject({ input: Count, output: Count }).optional(),
+  /**
+   * Reasons a person must approve whatever the risk, from the merge of a model's verdict with the rules'
+   * (a category disagreement, suspected injection). Kept so a re-gate under a changed policy still forces
+   * approval (src/policy/stored-gate.ts).
+   */
+  approvalReasons: z.array(z.string().min(1).max(1024)).max(8).optional(),
+  /** What looked like instructions to a model, where: redacted, at most 20, each excerpt at most 120 characters. */
+  injectionSpans: z
+    .array(
+      z.strictObject({
+        source: z.string().min(1).max(256),
+        kind: z.string().min(1).max(32),
+        line: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ format: 'int64' }),
+        excerpt: z.string().max(256),
+      }),
+    )
+    .max(20)
+    .optional(),
+  /** What the merge rules changed in the model's answer, as sentences. */
+  mergeNotes: z.array(z.string().min(1).max(1024)).max(8).optional(),
+  /** The read-only tools the model called, in order (names only). */
+  toolCalls: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** Why the model's verdict was not used and the rules' stands (the record's ModelAnalysis condition says it too). */
+  fallback: z.strictObject({ reason: z.string().min(1).max(64).regex(/^[A-Z][A-Za-z0-9]*$/), message: z.string().max(1024) }).optional(),
   analyzedAt: Timestamp.optional(),
 });
 export type AnalysisStatus = z.infer<typeof AnalysisStatus>;

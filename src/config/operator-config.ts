@@ -6,6 +6,7 @@ import { HttpUrl, NamespaceName, SlackChannel } from '../api/common.ts';
 import { parseDuration } from '../duration.ts';
 import { argsErrorMessage, InputError } from '../errors.ts';
 import { MIN_SECRET_LENGTH } from '../ingest/signature.ts';
+import { finishSourcesConfig, SOURCE_ARGS, SOURCE_SETTINGS, SOURCES_HELP, SourcesRawConfig, type SourcesConfig } from './sources-config.ts';
 
 /**
  * The operator's settings, from flags and environment (flags win), parsed once into a frozen object. A bad
@@ -54,6 +55,7 @@ const SOURCES = {
   githubAppInstallationId: { flag: '--github-app-installation-id', env: undefined },
   verifyPollIntervalMs: { flag: '--verify-poll-interval', env: undefined },
   verifyTimeoutMs: { flag: '--verify-timeout', env: undefined },
+  ...SOURCE_SETTINGS,
 } as const satisfies Record<string, { flag: string; env: string | undefined }>;
 type Key = keyof typeof SOURCES;
 
@@ -136,6 +138,7 @@ const RawConfig = z.object({
   githubAppInstallationId: Integer(1, Number.MAX_SAFE_INTEGER).optional(),
   verifyPollIntervalMs: DurationMs('1s', '10m').default(15_000),
   verifyTimeoutMs: DurationMs('1m', '24h').default(2 * 60 * 60 * 1000),
+  ...SourcesRawConfig,
 });
 
 /** Where the ingest endpoint's HMAC secret may be given instead of --ingest-secret-file. */
@@ -157,7 +160,12 @@ export type OperatorConfig = Readonly<
     githubAuth?: GitHubAuthConfig;
     /** Slack notifications and approvals; without them records awaiting approval say SlackNotConfigured. */
     slack?: SlackConfig;
-  }
+    /**
+     * The model analyzer's settings as environment keys (src/analysis/model/model-config.ts parses them, in
+     * operator/cli.ts, so the model libraries load only when one is set), the flags below written over them.
+     */
+    modelEnv?: Readonly<Record<string, string>>;
+  } & SourcesConfig
 >;
 
 export type GitHubAuthConfig = { token: string } | { appId: string; privateKey: string; installationId: number };
@@ -218,7 +226,7 @@ Options:
   --github-app-installation-id N    the App's installation on the repositories' organization
   --verify-poll-interval D          how often a re-run is checked while it runs (default 15s)
   --verify-timeout D                how long a re-run is followed before the record ends inconclusive (default 2h)
-  --slack-bot-token-file PATH       file holding the Slack bot token (xoxb-…); or the token itself in
+${SOURCES_HELP}  --slack-bot-token-file PATH       file holding the Slack bot token (xoxb-…); or the token itself in
                                     [SLACK_BOT_TOKEN]. Without one, nothing is posted to Slack
   --slack-signing-secret-file PATH  file holding the Slack app's signing secret, which verifies clicks
                                     arriving at POST /slack/events; or [SLACK_SIGNING_SECRET]
@@ -227,6 +235,14 @@ Options:
   --slack-api-url URL               [SLACK_API_URL] Slack Web API root (default https://slack.com/api/)
   --slack-default-channel CHANNEL   [SLACK_DEFAULT_CHANNEL] where messages go that the policy does not route
                                     (a channel id such as C0123456789, or #name)
+  --openai-api-key-file PATH        [OPENAI_API_KEY_FILE] file holding the API key of the model analyzer; or the
+                                    key itself in [OPENAI_API_KEY]. Without one, policies with
+                                    analysis.provider openai are analysed by the rules (ProviderNotAvailable)
+  --openai-base-url URL             [OPENAI_BASE_URL] OpenAI-compatible API root (Azure OpenAI, vLLM, Ollama,
+                                    LiteLLM; default https://api.openai.com/v1)
+  --model NAME                      [CI_REMEDIATOR_MODEL] default model; a policy's analysis.model wins (default gpt-4o)
+  --model-monthly-tokens N          [CI_REMEDIATOR_MODEL_MONTHLY_TOKENS] tokens all records may spend per month
+                                    (UTC); past it, rules only (default: no cap)
   -h, --help                        Show this help
 
 Endpoints: /healthz, /readyz, POST /api/v1/failures (with an ingest secret) and POST /slack/events (with a
@@ -287,6 +303,8 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
         'verify-poll-interval': { type: 'string' },
         'verify-timeout': { type: 'string' },
         ...SLACK_OPTIONS,
+        ...SOURCE_ARGS,
+        ...MODEL_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -356,8 +374,55 @@ export function parseOperatorConfig(args: readonly string[], env: NodeJS.Process
       ...(ingestSecret !== undefined && { ingestSecret }),
       ...(githubAuth !== undefined && { githubAuth }),
       ...(slack !== undefined && { slack }),
+      ...finishSourcesConfig(data, env, githubAuth !== undefined),
+      ...modelEnvOf(values, env),
     }),
   };
+}
+
+// ---- Model analysis ------------------------------------------------------------------------------------
+// The flags of the model analyzer map onto the environment keys src/analysis/model/model-config.ts reads
+// (flags win); their values are checked there, and a bad one names the flag it came from (operator/cli.ts).
+
+const MODEL_OPTIONS = {
+  'openai-api-key-file': { type: 'string' },
+  'openai-base-url': { type: 'string' },
+  model: { type: 'string' },
+  'model-monthly-tokens': { type: 'string' },
+} as const;
+
+/** Environment key of each model flag. */
+export const MODEL_FLAGS: Readonly<Record<keyof typeof MODEL_OPTIONS, string>> = Object.freeze({
+  'openai-api-key-file': 'OPENAI_API_KEY_FILE',
+  'openai-base-url': 'OPENAI_BASE_URL',
+  model: 'CI_REMEDIATOR_MODEL',
+  'model-monthly-tokens': 'CI_REMEDIATOR_MODEL_MONTHLY_TOKENS',
+});
+
+/** Every environment key the model analyzer reads. */
+const MODEL_ENV_KEYS = [
+  'OPENAI_API_KEY',
+  'OPENAI_API_KEY_FILE',
+  'OPENAI_BASE_URL',
+  'CI_REMEDIATOR_MODEL',
+  'CI_REMEDIATOR_MODEL_MONTHLY_TOKENS',
+  'CI_REMEDIATOR_MODEL_CACHE_TTL',
+  'CI_REMEDIATOR_MODEL_DEADLINE',
+  'CI_REMEDIATOR_MODEL_MAX_TURNS',
+] as const;
+
+function modelEnvOf(values: Record<string, unknown>, env: NodeJS.ProcessEnv): { modelEnv?: Readonly<Record<string, string>> } {
+  const out: Record<string, string> = {};
+  for (const key of MODEL_ENV_KEYS) {
+    const value = emptyToUndefined(env[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  for (const [flag, key] of Object.entries(MODEL_FLAGS)) {
+    const value = values[flag];
+    if (typeof value === 'string') out[key] = value;
+  }
+  // A key file given as a flag wins over a key in the environment, as the file key does (model-config.ts).
+  return Object.keys(out).length === 0 ? {} : { modelEnv: Object.freeze(out) };
 }
 
 /** The file wins over the environment, like every flag; surrounding whitespace (a trailing newline) is not part of it. */

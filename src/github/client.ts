@@ -70,6 +70,24 @@ export interface RunAttemptResult {
   run?: WorkflowRun;
 }
 
+export interface RunListResult {
+  /** True when GitHub answered 304 to our If-None-Match: the listing is as it was at `etag`. */
+  notModified: boolean;
+  etag?: string;
+  /** Newest first, as GitHub lists them; empty when notModified. */
+  runs: WorkflowRun[];
+  /** False when GitHub had more runs than the pages read (`maxPages`). */
+  complete: boolean;
+}
+
+/** What GitHub's last API answer said of the primary rate limit (x-ratelimit-* headers). */
+export interface RateLimitSnapshot {
+  limit: number;
+  remaining: number;
+  /** When the window resets. */
+  resetAt: Date;
+}
+
 export interface DownloadJobLogOptions {
   /** Stop reading after this many bytes; the stream reports `truncated`. */
   maxBytes: number;
@@ -88,6 +106,15 @@ export interface ChangedFiles {
 export interface GitHubClient {
   /** HTTP requests sent to the API: retries, 304s and App token exchanges included; log blob fetches not. */
   readonly requestCount: number;
+  /** The primary rate limit as GitHub's last answer stated it; undefined before the first answer. */
+  readonly rateLimit: RateLimitSnapshot | undefined;
+  /**
+   * Completed runs created at or after `createdSince`, newest first. The first page is a conditional GET
+   * with `etag`: an unchanged listing costs a 304, which GitHub does not count against the rate limit.
+   */
+  listCompletedRuns(repo: string, options: { createdSince: Date; etag?: string; maxPages?: number }): Promise<RunListResult>;
+  /** Repositories a GitHub App installation may read (needs App credentials). */
+  listInstallationRepositories(): Promise<string[]>;
   /** Every job of one run attempt (the latest when `attempt` is omitted), paginated 100 at a time. */
   listRunJobs(repo: string, runId: number, attempt?: number): Promise<WorkflowJob[]>;
   getRun(repo: string, runId: number): Promise<WorkflowRun>;
@@ -136,6 +163,7 @@ class OctokitGitHubClient implements GitHubClient {
   readonly #maxRetries: number;
   readonly #retryBaseDelayMs: number;
   #requestCount = 0;
+  #rateLimit: RateLimitSnapshot | undefined;
 
   constructor(options: GitHubClientOptions) {
     const baseUrl = normalizeBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -158,6 +186,7 @@ class OctokitGitHubClient implements GitHubClient {
       try {
         const response = await baseFetch(input, init);
         onResponse(String(response.status));
+        this.#noteRateLimit(response.headers);
         return response;
       } catch (error) {
         onResponse('network');
@@ -208,6 +237,51 @@ class OctokitGitHubClient implements GitHubClient {
 
   get requestCount(): number {
     return this.#requestCount;
+  }
+
+  get rateLimit(): RateLimitSnapshot | undefined {
+    return this.#rateLimit;
+  }
+
+  #noteRateLimit(headers: Headers): void {
+    const remaining = Number(headers.get('x-ratelimit-remaining') ?? Number.NaN);
+    const limit = Number(headers.get('x-ratelimit-limit') ?? Number.NaN);
+    const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN);
+    if (!Number.isFinite(remaining) || !Number.isFinite(limit)) return;
+    // Only the core resource: the search or GraphQL budgets are separate and say nothing about ours.
+    const resource = headers.get('x-ratelimit-resource');
+    if (resource !== null && resource !== 'core') return;
+    this.#rateLimit = { limit, remaining, resetAt: new Date((Number.isFinite(reset) ? reset : Date.now() / 1000 + 3600) * 1000) };
+  }
+
+  async listCompletedRuns(repository: string, options: { createdSince: Date; etag?: string; maxPages?: number }): Promise<RunListResult> {
+    const { owner, repo } = parseRepository(repository);
+    const route = 'GET /repos/{owner}/{repo}/actions/runs';
+    // Whole seconds: the query (and with it the ETag) must stay the same from one poll to the next.
+    const created = `>=${options.createdSince.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+    const maxPages = options.maxPages ?? 10;
+    const runs: WorkflowRun[] = [];
+    let etag: string | undefined;
+    for (let page = 1; page <= maxPages; page++) {
+      const headers = page === 1 && options.etag ? { 'if-none-match': options.etag } : {};
+      let response;
+      try {
+        response = await guard(route, () => this.#octokit.request(route, { owner, repo, status: 'completed', created, per_page: PER_PAGE, page, headers }));
+      } catch (error) {
+        if (page === 1 && error instanceof GitHubApiError && error.status === 304) return { notModified: true, ...(options.etag ? { etag: options.etag } : {}), runs: [], complete: true };
+        throw error;
+      }
+      if (page === 1) etag = response.headers.etag;
+      runs.push(...response.data.workflow_runs.map(normalizeRun));
+      if (!/\brel="next"/.test(response.headers.link ?? '')) return { notModified: false, ...(etag ? { etag } : {}), runs, complete: true };
+    }
+    return { notModified: false, ...(etag ? { etag } : {}), runs, complete: false };
+  }
+
+  async listInstallationRepositories(): Promise<string[]> {
+    const route = 'GET /installation/repositories';
+    const repositories = await guard(route, () => this.#octokit.paginate(route, { per_page: PER_PAGE }));
+    return repositories.map((repository) => repository.full_name);
   }
 
   async listRunJobs(repository: string, runId: number, attempt?: number): Promise<WorkflowJob[]> {

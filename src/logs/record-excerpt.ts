@@ -1,6 +1,6 @@
 import { MAX_EXCERPT_LENGTH, MAX_SIGNAL_TEXT, type ExcerptWindow, type FailedJob, type SignalLine } from '../api/failure-record.ts';
 import { extractFromText } from './log-extractor.ts';
-import type { Excerpt, Extraction, Signal } from './types.ts';
+import { STEP_SIGNAL_KIND, type Excerpt, type Extraction, type Signal } from './types.ts';
 
 /**
  * A job's extraction as a FailureRecord carries it, and back. The action writes the excerpt windows as one
@@ -61,7 +61,8 @@ export function recordExcerpt(extraction: Pick<Extraction, 'excerpts' | 'signals
   for (const signal of extraction.signals) {
     if (signal.text.trim() === '') continue;
     const text = signal.text.slice(0, MAX_SIGNAL_TEXT);
-    signals.push(kept.get(signal.line) === text ? { line: signal.line } : { line: signal.line, text });
+    const step = signal.kind === STEP_SIGNAL_KIND ? ({ kind: STEP_SIGNAL_KIND } as const) : {};
+    signals.push(kept.get(signal.line) === text ? { line: signal.line, ...step } : { line: signal.line, text, ...step });
   }
   return {
     excerpt: parts.join('\n'),
@@ -90,7 +91,7 @@ export function extractionOfRecord(job: Pick<FailedJob, 'excerpt' | 'excerptStar
   listed.forEach((signal, rank) => {
     const text = signal.text ?? lineText.get(signal.line);
     // Only the order of signals matters to the analyzer; the score keeps it.
-    if (text !== undefined) signals.push({ line: signal.line, text, score: listed.length - rank, kind: 'record' });
+    if (text !== undefined) signals.push({ line: signal.line, text, score: signal.kind === STEP_SIGNAL_KIND ? 0 : listed.length - rank, kind: signal.kind ?? 'record' });
   });
   const last = excerpts.at(-1);
   return {

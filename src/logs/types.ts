@@ -23,7 +23,7 @@ export interface Signal {
  * The kind of the signal that carries the `Run …` line which started the key line's step. It is context for
  * the analyzer (which tool ran), not evidence: its score is 0 and it comes after the ranked signals.
  */
-export const STEP_SIGNAL_KIND = 'step';
+export const STEP_SIGNAL_KIND = 'step' as const;
 
 export interface Extraction {
   /** The single line that best explains the failure, or null when no line carries a signal. */

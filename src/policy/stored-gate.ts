@@ -30,6 +30,8 @@ export function gateStoredAnalysis(input: StoredGateInput): GateResult {
       components: analysis.components,
       proposedRemediation: { action: analysis.proposedRemediation.action, rationale: analysis.proposedRemediation.rationale },
       injectionSuspected: analysis.injectionSuspected,
+      // What the merge of a model's verdict forced (a category disagreement): a re-gate keeps forcing it.
+      ...(analysis.approvalReasons !== undefined && { approvalReasons: analysis.approvalReasons }),
     },
     rulesFloor: storedRulesFloor(analysis),
     repository: input.repository,

@@ -5,6 +5,7 @@ import { describeIssues } from '../api/common.ts';
 import {
   FAILED_JOB_CONCLUSIONS,
   FailureRecordSpec,
+  type FailureSource,
   MAX_CHANGED_FILES,
   MAX_FAILED_JOBS,
   type FailedJob,
@@ -85,6 +86,8 @@ export interface JobReport {
 
 export interface BuildSpecInput {
   context: RunContext;
+  /** Who reports it (default `action`); the only field besides `detectedAt` that differs between sources. */
+  source?: FailureSource;
   jobs: readonly JobReport[];
   changedFiles?: readonly string[];
   detectedAt: Date;
@@ -108,7 +111,7 @@ export function buildFailureRecordSpec(input: BuildSpecInput): FailureRecordSpec
   const failedJobs: FailedJob[] = input.jobs.map((report) => failedJob(report, context));
   const changedFiles = input.changedFiles?.filter((path) => path.length > 0 && path.length <= 1024).slice(0, MAX_CHANGED_FILES);
   const spec = {
-    source: 'action' as const,
+    source: input.source ?? ('action' as const),
     repository: context.repository,
     workflow: {
       name: context.workflowName.slice(0, 256),

@@ -147,3 +147,57 @@ export function workflowPath(workflowRef: string | undefined, repository: string
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
+
+/** The part of GitHub's `workflow-run` object (REST, or a `workflow_run` webhook) a report is built from. */
+export interface RunObject {
+  id: number;
+  name?: string | null;
+  path: string;
+  run_attempt?: number;
+  event: string;
+  head_sha: string;
+  head_branch: string | null;
+  html_url: string;
+  actor?: { login: string } | null;
+  triggering_actor?: { login: string } | null;
+  pull_requests?: ReadonlyArray<{ number: number; base: { ref: string } }> | null;
+  repository: { full_name: string };
+}
+
+/**
+ * The same RunContext the action builds from the runner's variables, built from the run itself (the operator's
+ * webhook receiver and poller have no runner): the runner's GITHUB_WORKFLOW is the run's name,
+ * GITHUB_WORKFLOW_REF its path, GITHUB_SERVER_URL the origin of its html_url, GITHUB_REF_NAME / GITHUB_HEAD_REF
+ * its head branch, GITHUB_ACTOR its actor. `apiUrl` is where the operator talks to GitHub.
+ */
+export function runContextFromRun(run: RunObject, apiUrl: string): RunContext {
+  const repository = RepositoryName.parse(run.repository.full_name);
+  const runAttempt = run.run_attempt ?? 1;
+  const marker = `/${repository}/actions/runs/`;
+  const at = run.html_url.toLowerCase().indexOf(marker.toLowerCase());
+  if (at < 0) throw new RunContextError(`The run's html_url '${run.html_url.slice(0, 200)}' does not name ${repository}'s run ${run.id}.`);
+  const serverUrl = run.html_url.slice(0, at).replace(/\/+$/, '');
+  const workflowName = run.name?.trim() || run.path;
+  const pr = PULL_REQUEST_EVENTS.has(run.event) ? run.pull_requests?.[0] : undefined;
+  const pullRequest =
+    pr !== undefined ? { number: pr.number, url: `${serverUrl}/${repository}/pull/${pr.number}`, ...(pr.base.ref ? { baseBranch: pr.base.ref } : {}) } : undefined;
+  const author = run.triggering_actor?.login ?? run.actor?.login;
+  const branch = run.head_branch ?? undefined;
+  return {
+    repository,
+    runId: run.id,
+    runAttempt,
+    job: '',
+    workflowName,
+    workflowPath: workflowPath(`${repository}/${run.path}`, repository, workflowName),
+    event: run.event,
+    sha: run.head_sha,
+    headSha: run.head_sha,
+    ...(branch ? { branch } : {}),
+    ...(author ? { author } : {}),
+    ...(pullRequest ? { pullRequest } : {}),
+    serverUrl,
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    runUrl: `${serverUrl}/${repository}/actions/runs/${run.id}/attempts/${runAttempt}`,
+  };
+}

@@ -12,6 +12,8 @@ const TABLES = [
   { table: 'audit_log', dated: 'time', key: ['id'] },
   { table: 'failure_timings', dated: 'detected_at', key: ['record_key'] },
   { table: 'failure_history', dated: 'last_seen', key: ['repository', 'fingerprint'] },
+  // Tokens and cost per model call: the budgets read only the current day and month.
+  { table: 'model_usage', dated: 'at', key: ['id'] },
 ] as const;
 
 /**
@@ -26,10 +28,11 @@ export async function exportAndDelete(knex: Knex, cutoff: Date, exportPath?: str
     async (trx) => {
       let exported = 0;
       if (exportPath !== undefined) exported = await writeExport(trx, cutoff, exportPath);
-      const deleted = { audit: 0, failureHistory: 0, timings: 0 };
+      const deleted = { audit: 0, failureHistory: 0, timings: 0, modelUsage: 0 };
       deleted.audit = affected(await trx('audit_log').where('time', '<', cutoff).del());
       deleted.timings = affected(await trx('failure_timings').where('detected_at', '<', cutoff).del());
       deleted.failureHistory = affected(await trx('failure_history').where('last_seen', '<', cutoff).del());
+      deleted.modelUsage = affected(await trx('model_usage').where('at', '<', cutoff).del());
       return { cutoff, exportPath: exportPath ?? null, exported, deleted };
     },
     { isolationLevel: 'repeatable read' },

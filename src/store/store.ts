@@ -18,6 +18,7 @@ import type {
   MetricsFilters,
   Page,
   PageOptions,
+  PollState,
   RecordAnalysisInput,
   RecordAnalysisResult,
   RetentionResult,
@@ -49,10 +50,18 @@ export interface Store {
   /** The audit entry, the failure history and the timings of one analysis, in one transaction, once. */
   recordAnalysis(input: RecordAnalysisInput): Promise<RecordAnalysisResult>;
   /**
-   * Deletes audit entries, timings and failure history older than `olderThan`; with `exportPath`, first
+   * Deletes audit entries, timings, failure history and model usage older than `olderThan`; with `exportPath`, first
    * writes them there as JSON lines and fsyncs the file.
    */
   retention(olderThan: Date, exportPath?: string): Promise<RetentionResult>;
+  /** Remembers a webhook delivery id; false when it was already there (a replay). */
+  rememberDelivery(delivery: { id: string; event: string; repository?: string }): Promise<boolean>;
+  /** Forgets a delivery id, so GitHub's redelivery of a delivery whose work could not start is accepted. */
+  forgetDelivery(id: string): Promise<void>;
+  /** Deletes delivery ids received before `olderThan`; returns how many. */
+  pruneDeliveries(olderThan: Date): Promise<number>;
+  pollState(repository: string): Promise<PollState | null>;
+  savePollState(state: PollState): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -366,6 +375,54 @@ class KnexStore implements Store {
     });
   }
 
+  rememberDelivery(delivery: { id: string; event: string; repository?: string }): Promise<boolean> {
+    return this.#guard('recording a webhook delivery', async () => {
+      const rows = await this.#knex('github_deliveries')
+        .insert({ delivery_id: delivery.id, event: delivery.event, repository: delivery.repository ?? null })
+        .onConflict('delivery_id')
+        .ignore()
+        .returning('delivery_id');
+      return rows.length === 1;
+    });
+  }
+
+  forgetDelivery(id: string): Promise<void> {
+    return this.#guard('forgetting a webhook delivery', async () => {
+      await this.#knex('github_deliveries').where({ delivery_id: id }).delete();
+    });
+  }
+
+  pruneDeliveries(olderThan: Date): Promise<number> {
+    return this.#guard('pruning webhook deliveries', async () => affectedRows(await this.#knex('github_deliveries').where('received_at', '<', olderThan).del()));
+  }
+
+  pollState(repository: string): Promise<PollState | null> {
+    return this.#guard('reading poll state', async () => {
+      const row: { repository: string; etag: string | null; watermark: Date | string; seen_at_watermark: string[] | string } | undefined = await this.#knex(
+        'github_poll_state',
+      )
+        .select('repository', 'etag', 'watermark', 'seen_at_watermark')
+        .where({ repository })
+        .first();
+      if (row === undefined) return null;
+      const seen = typeof row.seen_at_watermark === 'string' ? (JSON.parse(row.seen_at_watermark) as string[]) : row.seen_at_watermark;
+      return { repository: row.repository, etag: row.etag, watermark: new Date(row.watermark), seenAtWatermark: seen };
+    });
+  }
+
+  savePollState(state: PollState): Promise<void> {
+    return this.#guard('saving poll state', async () => {
+      const row = {
+        repository: state.repository,
+        etag: state.etag,
+        watermark: state.watermark,
+        seen_at_watermark: JSON.stringify(state.seenAtWatermark),
+        updated_at: this.#knex.fn.now(),
+      };
+      await this.#knex('github_poll_state').insert(row).onConflict('repository').merge();
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -498,6 +555,13 @@ function analysisKey(input: RecordAnalysisInput): string {
     .digest('base64url')
     .slice(0, 32);
   return `analyze/${digest}`;
+}
+
+/** knex's pg client answers a DELETE with a count; knex-pglite with the raw result, rowCount inside. */
+function affectedRows(result: unknown): number {
+  if (typeof result === 'number') return result;
+  const rowCount = (result as { rowCount?: unknown } | null)?.rowCount;
+  return typeof rowCount === 'number' ? rowCount : 0;
 }
 
 function passwordOf(url: string): string | undefined {

@@ -147,7 +147,7 @@ export interface RetentionResult {
   cutoff: Date;
   exportPath: string | null;
   exported: number;
-  deleted: { audit: number; failureHistory: number; timings: number };
+  deleted: { audit: number; failureHistory: number; timings: number; modelUsage: number };
 }
 
 export interface RecordAnalysisInput {
@@ -174,4 +174,15 @@ export interface RecordAnalysisResult {
   recorded: boolean;
   idempotencyKey: string;
   history: FailureHistory;
+}
+
+/** A repository's poll state (operator/sources/poller.ts). */
+export interface PollState {
+  repository: string;
+  /** ETag of the last run listing; the next poll sends it as If-None-Match. */
+  etag: string | null;
+  /** Newest `updated_at` of the completed runs already handled. */
+  watermark: Date;
+  /** `runId/attempt` of the runs handled whose `updated_at` is the watermark itself. */
+  seenAtWatermark: string[];
 }

@@ -9,6 +9,10 @@ import { CATEGORIES, EFFORTS, REMEDIATION_ACTIONS } from '../../src/analysis/tax
 import { DISAGREEMENT_CONFIDENCE_FACTOR, mergeVerdicts } from '../../src/analysis/verdict-merge.ts';
 import { gate, type GateDecision } from '../../src/policy/gate.ts';
 import { policy } from '../support/model-fixtures.ts';
+import { modelFields } from '../../operator/controllers/analyze-record.ts';
+import { rulesFloorOf } from '../../src/analysis/rules.ts';
+import { AnalysisStatus } from '../../src/api/failure-record.ts';
+import { gateStoredAnalysis } from '../../src/policy/stored-gate.ts';
 
 const SEVERITY: Record<GateDecision, number> = { auto: 0, approval: 1, blocked: 2 };
 const PATHS = ['src/app.ts', 'lib/util.js', '.github/workflows/ci.yml', 'package-lock.json', 'docs/readme.md'];
@@ -115,5 +119,47 @@ describe('mergeVerdicts', () => {
         expect(gate({ analysis: merged, rulesFloor: floor.riskScore, policy: pol }).decision).not.toBe('auto');
       }),
     );
+  });
+});
+
+/** A merged verdict as the operator stores it in status.analysis (operator/controllers/analyze-record.ts). */
+function stored(merged: Verdict, floor: Verdict): AnalysisStatus {
+  return AnalysisStatus.parse({
+    analyzer: merged.analyzer,
+    rules: rulesFloorOf(floor),
+    category: merged.category,
+    riskScore: merged.riskScore,
+    confidence: merged.confidence,
+    effort: merged.effort,
+    components: merged.components,
+    summary: merged.summary,
+    reasoning: merged.reasoning,
+    proposedRemediation: { action: merged.proposedRemediation.action, rationale: merged.proposedRemediation.rationale },
+    injectionSuspected: merged.injectionSuspected ?? false,
+    ...modelFields(merged),
+  });
+}
+
+describe('re-gating a stored model verdict', () => {
+  it('never turns an approval the merge forced into auto, under any later policy', () => {
+    fc.assert(
+      fc.property(floorArb, modelArb, policyArb, policyArb, spanArb, changedArb, (floor, model, first, later, injection, changedFiles) => {
+        const merged = mergeVerdicts({ floor, model, modelName: 'gpt-4o', policy: first, injection, changedFiles });
+        const forced = (merged.approvalReasons?.length ?? 0) > 0 || merged.injectionSuspected === true;
+        const regate = gateStoredAnalysis({ analysis: stored(merged, floor), repository: 'acme/app', changedFiles, policy: later });
+        if (forced) expect(regate.decision).not.toBe('auto');
+        // What status keeps gates no more permissively than the verdict itself would.
+        const live = gate({ analysis: merged, rulesFloor: floor.riskScore, policy: later, changedFiles, repository: 'acme/app' });
+        expect(SEVERITY[regate.decision]).toBeGreaterThanOrEqual(SEVERITY[live.decision]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps the category disagreement among the stored reasons', () => {
+    const floor = fc.sample(floorArb, 1)[0]!;
+    const model = { ...fc.sample(modelArb, 1)[0]!, category: floor.category === 'network_error' ? ('test_failure' as const) : ('network_error' as const) };
+    const merged = mergeVerdicts({ floor, model, modelName: 'gpt-4o', policy: policy(), injection: [] });
+    expect(stored(merged, floor).approvalReasons).toEqual([expect.stringContaining('disagree on the category')]);
   });
 });

@@ -143,6 +143,8 @@ export interface AppSpec {
   /** PEM public key (or KeyObject) the App's JWTs must verify with. */
   publicKey: string | KeyObject;
   installations: number[];
+  /** What GET /installation/repositories lists per installation (default: every repository of the server). */
+  repositories?: Record<number, string[]>;
 }
 
 export interface StartGitHubServerOptions {
@@ -165,11 +167,15 @@ export interface GitHubServer {
   readonly requests: RecordedRequest[];
   /** Installation tokens issued through POST /app/installations/{id}/access_tokens. */
   readonly issuedTokens: string[];
+  /** The installation each issued token belongs to. */
+  readonly tokenInstallations: ReadonlyMap<string, number>;
   /** The repository `owner/name`, created on first use. */
   repo(fullName: string): FakeRepo;
   inject(options: InjectOptions): Injection;
   /** Requests to the API (not the log host) matching method and path. */
   apiRequests(match?: FaultMatch): RecordedRequest[];
+  /** Requests counted against the primary rate limit so far (304s are not, as on GitHub). */
+  readonly rateLimitUsed: number;
   close(): Promise<void>;
 }
 
@@ -533,6 +539,7 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
   const strictTokens = options.tokens !== undefined || (options.apps?.length ?? 0) > 0;
   const acceptedTokens = new Set(options.tokens ?? []);
   const issuedTokens: string[] = [];
+  const tokenInstallations = new Map<string, number>();
   const apps = (options.apps ?? []).map((app) => ({
     ...app,
     key: typeof app.publicKey === 'string' ? createPublicKey(app.publicKey) : app.publicKey,
@@ -666,6 +673,23 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     authenticate(req);
     rate.used += 1;
 
+    if (method === 'GET' && path === '/installation/repositories') {
+      const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const installation = tokenInstallations.get(token);
+      if (installation === undefined) throw new HttpError(403, 'You must authenticate with an installation access token in order to list repositories for an installation.');
+      const app = apps.find((candidate) => candidate.installations.includes(installation));
+      const names = app?.repositories?.[installation] ?? [...repos.values()].map((repo) => repo.fullName);
+      const listed = names.map((name) => repoOf(name));
+      const page = paginate(listed, query, path);
+      // The shape of GET /installation/repositories (apps/list-repos-accessible-to-installation).
+      const body: { total_count: number; repository_selection: 'selected'; repositories: Schemas['repository'][] } = {
+        total_count: listed.length,
+        repository_selection: 'selected',
+        repositories: page.items.map((repo) => minimalRepository(repo) as unknown as Schemas['repository']),
+      };
+      return { status: 200, headers: page.headers, json: body };
+    }
+
     m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(404, 'Not Found');
     const repo = repos.get(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`.toLowerCase());
@@ -674,6 +698,23 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
 
     if (method === 'GET' && rest === '') return { status: 200, json: repositoryBody(repo) };
 
+    if (rest === '/actions/runs' && method === 'GET') {
+      // GitHub's filters the poller uses: status (a status or a conclusion) and created (>=ISO-8601).
+      const status = query.get('status');
+      const created = query.get('created');
+      const since = created?.startsWith('>=') ? Date.parse(created.slice(2)) : Number.NaN;
+      const runs = [...repo.runs]
+        .filter((run) => !status || run.latest.status === status || run.latest.conclusion === status)
+        .filter((run) => Number.isNaN(since) || run.createdAt.getTime() >= since)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id);
+      const page = paginate(runs, query, path);
+      const body: { total_count: number; workflow_runs: Schemas['workflow-run'][] } = {
+        total_count: runs.length,
+        workflow_runs: page.items.map((run) => runBody(run, run.latest)),
+      };
+      const reply = conditional(req, body);
+      return { ...reply, headers: { ...reply.headers, ...page.headers } };
+    }
     if ((m = /^\/actions\/runs\/(\d+)(?:\/attempts\/(\d+))?$/.exec(rest)) && method === 'GET') {
       const run = runOf(repo, m[1]!);
       const attempt = m[2] === undefined ? run.latest : run.attempt(Number(m[2]));
@@ -854,6 +895,7 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     const token = `ghs_${randomBytes(18).toString('base64url')}`;
     acceptedTokens.add(token);
     issuedTokens.push(token);
+    tokenInstallations.set(token, installationId);
     const body: Schemas['installation-token'] = {
       token,
       expires_at: iso(new Date(Date.now() + 3600_000)),
@@ -1119,7 +1161,11 @@ export async function startGitHubServer(options: StartGitHubServerOptions = {}):
     logsOrigin,
     requests,
     issuedTokens,
+    tokenInstallations,
     repo: repoOf,
+    get rateLimitUsed() {
+      return rate.used;
+    },
     inject(options: InjectOptions): Injection {
       let resolveReached!: (request: RecordedRequest) => void;
       const reached = new Promise<RecordedRequest>((resolve) => {

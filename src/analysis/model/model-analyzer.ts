@@ -153,6 +153,7 @@ export class ModelAnalyzer implements Analyzer {
       report.fallbackCode = failure.code;
       return fallbackVerdict(floor, failure.reason, {
         model,
+        fallbackCode: failure.code,
         ...(extra.tokens && { tokens: extra.tokens }),
         injectionSpans: [...excerptInjection, ...(extra.injection ?? [])],
         ...(extra.toolCalls && { toolCalls: extra.toolCalls }),
@@ -207,7 +208,9 @@ export class ModelAnalyzer implements Analyzer {
     const timedFetch = this.#timedFetch(report);
     const client = timedFetch === undefined ? this.#client : this.#client.withOptions({ fetch: timedFetch });
     const agent = new Agent({
-      model: new OpenAIModel({ api: 'chat', modelId: model, client, temperature: 0 }),
+      // One tool call per turn: the SDK's chat stream adapter (1.19.0) keeps only the last of several tool calls
+      // streamed in one message, so a parallel call would silently go unanswered.
+      model: new OpenAIModel({ api: 'chat', modelId: model, client, temperature: 0, params: { parallel_tool_calls: false } }),
       systemPrompt: SYSTEM_PROMPT,
       tools: READ_TOOLS.map((description) =>
         tool({

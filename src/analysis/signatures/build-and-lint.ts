@@ -93,7 +93,7 @@ export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
   }),
   rule('lint_error', {
     id: 'lint.ktlint-detekt',
-    patterns: [/^\S+\.kts?:\d+:\d+: .+ \((?:standard|ktlint)[:\w-]*\)$/, /^\S+\.kts?:\d+:\d+: .+ \[[\w-]+\]$/, /\bBuild failed with \d+ weighted issues\b/],
+    patterns: [/^\S+\.kts?:\d+:\d+: .+ \((?:standard|ktlint)[:\w-]*\)$/, /^\S+\.kts?:\d+:\d+: .+ \[[\w-]+\]$/, /\b(?:Build|Analysis) failed with \d+ weighted issues\b/],
     weight: 0.9,
     description: 'ktlint or detekt reported Kotlin style issues.',
     tool: 'ktlint',
@@ -157,12 +157,34 @@ export const BUILD_AND_LINT_SIGNATURES: readonly Signature[] = [
     nearMiss: ['ok No lint issues.'],
   }),
   rule('lint_error', {
+    id: 'lint.swiftlint',
+    // SwiftLint prints Xcode-style `file:line:col: error: …` diagnostics, the compiler's shape; the
+    // "Violation" wording, the rule id in parentheses and its closing count are what tell them apart.
+    patterns: [/\.swift:\d+:\d+: (?:error|warning): .+ Violation: .+ \(\w+\)$/, /^Done linting! Found [1-9]\d* violations?, \d+ serious in \d+ files?\.?$/],
+    weight: 1,
+    description: 'SwiftLint reported violations.',
+    tool: 'swiftlint',
+    example: '/Users/runner/work/app/app/Sources/App/View.swift:12:1: error: Line Length Violation: Line should be 120 characters or less; currently it has 131 characters (line_length)',
+    exampleSource: 'realm/SwiftLint (xcode reporter)',
+    nearMiss: ["/Users/runner/work/app/app/Sources/App/View.swift:12:9: error: cannot find 'x' in scope", 'Done linting! Found 0 violations, 0 serious in 12 files.'],
+  }),
+  rule('lint_error', {
+    id: 'lint.dart-analyze',
+    patterns: [/^\s*(?:error|warning|info) • .+ • \S+\.dart:\d+:\d+ • \w+$/, /^[1-9]\d* issues? found\.(?: \(ran in [\d.]+s\))?$/],
+    weight: 0.85,
+    description: 'dart analyze / flutter analyze reported issues.',
+    tool: 'dart analyze',
+    example: "  error • The argument type 'int' can't be assigned to the parameter type 'String' • lib/main.dart:3:7 • argument_type_not_assignable",
+    exampleSource: 'dart analyze (machine-free default output)',
+    nearMiss: ['No issues found! (ran in 2.1s)'],
+  }),
+  rule('lint_error', {
     id: 'lint.misc-linters',
-    patterns: [/^\S+:\d+ DL\d{4} (?:error|warning|info|style): /, /^ERROR: \S+ Imports are incorrectly sorted and\/or formatted\.$/, /^\s*\d+:\d+\s+error\s+.+\s\([\w-]+\)$/, /\b[1-9]\d* (?:files? )?(?:would be reformatted|need(?:s)? formatting)\b/],
+    patterns: [/^reviewdog: found at least one (?:result in diff|issue with severity greater than or equal to the given level)\b/, /^Formatted \d+ files? \([1-9]\d* changed\) in [\d.]+ seconds\.$/, /^\S+:\d+ DL\d{4} (?:error|warning|info|style): /, /^ERROR: \S+ Imports are incorrectly sorted and\/or formatted\.$/, /^\s*\d+:\d+\s+error\s+.+\s\([\w-]+\)$/, /\b[1-9]\d* (?:files? )?(?:would be reformatted|need(?:s)? formatting)\b/],
     weight: 0.9,
     description: 'hadolint, isort, yamllint or a formatter in check mode reported problems.',
     example: 'Dockerfile:7 DL3008 warning: Pin versions in apt get install. Instead of `apt-get install <package>` use `apt-get install <package>=<version>`',
     exampleSource: 'hadolint',
-    nearMiss: ['All done! ✨ 🍰 ✨ 12 files left unchanged.'],
+    nearMiss: ['Formatted 12 files (0 changed) in 0.21 seconds.', 'reviewdog: no results', 'All done! ✨ 🍰 ✨ 12 files left unchanged.'],
   }),
 ];

@@ -42,6 +42,19 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
     exampleSource: 'softprops/action-gh-release',
     nearMiss: ['🎉 Release ready at https://github.com/o/r/releases/tag/v1.2.3'],
   }),
+  rule('deployment_error', {
+    id: 'deploy.git.push-rejected',
+    // git's own report of a refused push: a job pushes to publish (gh-pages, a release branch, a Heroku or Dokku
+    // remote); a 403 on push is the token's permissions and lives in config.actions.token-permission.
+    patterns: [/^\s*! \[(?:remote )?rejected\]\s+\S+ -> \S+ \(/, /^error: failed to push some refs to '[^']+'/],
+    weight: 0.7,
+    rationale: DEPLOY,
+    description: 'The remote refused a push (not a fast-forward, a protected branch, a pre-receive hook).',
+    tool: 'git push',
+    example: ' ! [rejected]        gh-pages -> gh-pages (fetch first)',
+    exampleSource: 'git push (builtin/push.c, transport.c)',
+    nearMiss: [' * [new branch]      gh-pages -> gh-pages', '   3f1e2d4..9a8b7c6  main -> main'],
+  }),
 
   // ---------------------------------------------------------------- cloud deploys
   rule('configuration_error', {
@@ -91,14 +104,14 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.azure.webapp',
-    patterns: [/\bDeployment Failed,? .*\b(?:ZIP|Zip|OneDeploy|WAR) Deploy\b/, /\bFailed to deploy web package to App Service\b/, /\bPackage deployment using \w+ Deploy failed\b/],
+    patterns: [/"code": ?"DeploymentFailed"/, /^\((?:ResourceGroupNotFound|ResourceNotFound|AuthorizationFailed|InvalidTemplateDeployment|DeploymentFailed)\) /, /\bDeployment Failed,? .*\b(?:ZIP|Zip|OneDeploy|WAR) Deploy\b/, /\bFailed to deploy web package to App Service\b/, /\bPackage deployment using \w+ Deploy failed\b/],
     weight: 0.95,
     rationale: DEPLOY,
     description: 'azure/webapps-deploy (Kudu) failed to deploy the package.',
     tool: 'azure/webapps-deploy',
     example: 'Error: Failed to deploy web package to App Service.',
     exampleSource: 'azure/webapps-deploy',
-    nearMiss: ['Package deployment using ZIP Deploy initiated.'],
+    nearMiss: ['{"status": "Succeeded"}', 'Package deployment using ZIP Deploy initiated.'],
   }),
   rule('deployment_error', {
     id: 'deploy.gcloud.rejected',
@@ -162,7 +175,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- more scanners
   rule('security_scan', {
     id: 'security.scanners.findings',
-    patterns: [/\bDependency review detected (?:vulnerable packages|incompatible licenses|invalid packages)\b/, /^Ran \d+ rules? on \d+ files?: [1-9]\d* findings?\.$/, /\bFound (?:verified|unverified) result 🐷🔑/, /^\s*Failed checks: [1-9]\d*,?/, /^\s*[1-9]\d* potential problems? detected\.?$/, /^\s*Total: [1-9]\d* \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+, CRITICAL: \d+\)$/],
+    patterns: [/\bDependency review detected (?:vulnerable packages|incompatible licenses|invalid packages)\b/, /^Ran \d+ rules? on \d+ files?: [1-9]\d* findings?\.$/, /\bFound (?:verified|unverified) result 🐷🔑/, /\bFailed checks: [1-9]\d*\b/, /^\s*[1-9]\d* potential problems? detected\.?$/, /^\s*Total: [1-9]\d* \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+, CRITICAL: \d+\)$/],
     weight: 0.95,
     rationale: SECURITY,
     description: 'dependency-review, semgrep, trufflehog, checkov, tfsec or trivy reported findings.',
@@ -183,7 +196,7 @@ export const DEPLOY_AND_SECURITY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'deploy.kubernetes.manifest',
-    patterns: [/^error: error validating "[^"]+": error validating data: /, /^error: unable to recognize "[^"]+": no matches for kind\b/, /^Error: (?:template: |parse error at |YAML parse error on )/],
+    patterns: [/^error: error parsing \S+: error converting YAML to JSON: /, /^error: error validating "[^"]+": error validating data: /, /^error: unable to recognize "[^"]+": no matches for kind\b/, /^Error: (?:template: |parse error at |YAML parse error on )/],
     weight: 0.85,
     rationale: DEPLOY,
     description: 'kubectl or helm refused a manifest or chart (schema validation, unknown kind, template error).',

@@ -24,7 +24,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   rule('timeout', {
     id: 'timeout.actions.timeout-reached',
     // actions/deploy-pages and other polling actions print this when their own time limit runs out.
-    patterns: [/^(?:Error: )?Timeout reached, aborting!?$/i, /^Error: (?:Deployment|Operation|Request) timed out after \d+/i],
+    patterns: [/^(?:Error: )?Timeout reached, aborting!?$/i, /^(?:Error: )?(?:Deployment|Operation|Request) timed out after \d+/i],
     weight: 0.9,
     description: 'A polling action ran out of its own time limit.',
     tool: 'GitHub Actions',
@@ -56,7 +56,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('infrastructure_error', {
     id: 'infra.actions.container-action-crash',
-    patterns: [/^Error: Docker (?:build|pull) failed with exit code \d+/, /^Error: failed to (?:start|initialize) (?:the )?(?:job|service) containers?\b/i],
+    patterns: [/^(?:Error: )?Docker (?:build|pull) failed with exit code \d+/, /^(?:Error: )?failed to (?:start|initialize) (?:the )?(?:job|service) containers?\b/i],
     weight: 0.6,
     description: 'The runner could not build or start an action or service container.',
     tool: 'GitHub Actions',
@@ -109,13 +109,13 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   rule('configuration_error', {
     id: 'config.checkout.credentials',
     // Git asks for a password when the URL is private and no token reaches it; in CI prompts are disabled.
-    patterns: [/\bcould not read (?:Username|Password) for '[^']+': (?:terminal prompts disabled|No such device or address)\b/, /\bfatal: Authentication failed for '[^']+'/, /\bremote: Repository not found\.?$/],
+    patterns: [/^fatal: repository '[^']+' not found$/, /\bcould not read (?:Username|Password) for '[^']+': (?:terminal prompts disabled|No such device or address)\b/, /\bfatal: Authentication failed for '[^']+'/, /\bremote: Repository not found\.?$/],
     weight: 0.95,
     description: 'git had no credentials for the remote (a private repository or submodule, a token without access).',
     tool: 'git',
     example: "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
     exampleSource: 'git (actions/checkout)',
-    nearMiss: ["fatal: unable to access 'https://github.com/o/r/': Could not resolve host: github.com"],
+    nearMiss: ['fatal: not a git repository (or any of the parent directories): .git', "fatal: unable to access 'https://github.com/o/r/': Could not resolve host: github.com"],
   }),
   rule('configuration_error', {
     id: 'config.artifact.not-found',
@@ -166,7 +166,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
     patterns: [
       /\bis not valid SemVer notation for a \w+ version\b/i,
       /\bCould not find (?:a )?satisfied version for (?:SemVer|version)\b/i,
-      /\bUnable to find (?:Node|Go|Python|PyPy|Java|Ruby|\.NET) version '[^']+' for platform\b/i,
+      /\bUnable to find (?:(?:Node|Go|Python|PyPy|Java|Ruby|\.NET) )?version '[^']+' for platform\b/i, /\bNo supported distribution was found for input \S+/, /\bCould not find satisfied version for SemVer\b/i,
       /\bThe version '[^']+' with architecture '[^']+' was not found\b/,
       /\bNo matching version found for (?:Java|JDK)\b/i,
       /\bunknown ruby version\b|\bUnknown version [\w.]+ for \w+ on \w+/i,
@@ -232,13 +232,13 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   // ---------------------------------------------------------------- more runner and action messages
   rule('cancelled', {
     id: 'cancelled.actions.run-cancelled',
-    patterns: [/\bThe run was canceled by @\S+/, /\bThe job was canceled because "[^"]+" failed\b/],
+    patterns: [/\bThe run was canceled by @\S+/, /\bThe (?:job|strategy configuration) was canceled because "[^"]+" failed\b/],
     weight: 1,
     description: 'A person cancelled the run, or fail-fast cancelled this job after a matrix sibling failed.',
     tool: 'GitHub Actions',
     example: 'The job was canceled because "build_ubuntu-latest_20" failed.',
     exampleSource: 'GitHub Actions (fail-fast matrix)',
-    nearMiss: ['The job was not started because the workflow was skipped.'],
+    nearMiss: ['fail-fast: true', 'The job was not started because the workflow was skipped.'],
   }),
   rule('configuration_error', {
     id: 'config.actions.billing-or-quota',
@@ -263,7 +263,7 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.actions.file-command',
-    patterns: [/\bUnable to process file command '(?:env|output|path|state)' successfully\b/, /\bInvalid format '[^']*'$/, /\bMatrix vector '[^']+' does not contain any values\b/],
+    patterns: [/\bUnable to process file command '(?:env|output|path|state)' successfully\b/, /\bInvalid format '[^']*'$/, /\bMatrix vector '[^']+' does not contain any values\b/, /\bThe `(?:set-output|save-state|set-env|add-path)` command is disabled\b/],
     weight: 0.95,
     description: 'A step wrote GITHUB_ENV or GITHUB_OUTPUT in a shape the runner cannot parse (often a multi-line value).',
     tool: 'GitHub Actions',
@@ -283,12 +283,12 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.cloud.login',
-    patterns: [/\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^Error: Username and password required$/, /\bgoogle-github-actions\/auth failed with: /],
+    patterns: [/^ERROR: \(gcloud\.auth\.[\w-]+\) /, /\bPlease run 'az login' to setup account\b/, /\bAz CLI Login failed\b/, /\bthe GitHub Action workflow must specify exactly one of "workload_identity_provider" or "credentials_json"/, /\bAADSTS\d{5,}: /, /\bLogin failed with Error: .*\bPlease check the credentials\b/, /^(?:Error: )?Username and password required\b/, /\bgoogle-github-actions\/auth failed with: /],
     weight: 0.95,
     description: 'Logging in to a cloud or registry failed because the workflow\'s credentials or identity federation are not set up.',
     example: "Error: AADSTS70021: No matching federated identity record found for presented assertion.",
     exampleSource: 'azure/login (Microsoft Entra ID)',
-    nearMiss: ['Login successful.'],
+    nearMiss: ['Login successful.', 'ERROR: (gcloud.run.deploy) Revision \'api-00042\' is not ready', 'Username: octocat', 'Login successful.'],
   }),
 
   // ---------------------------------------------------------------- toolchains and the job's environment
@@ -323,16 +323,16 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.signing.ios-android',
-    patterns: [/\bNo signing certificate "[^"]+" found\b/, /\bNo profiles for '[^']+' were found\b/, /\bCould not find a matching code signing identity\b/, /\bSDK location not found\. Define a valid SDK location\b/, /\bsome licen[cs]es have not been accepted\b/],
+    patterns: [/\bProvisioning profile "[^"]+" doesn't include signing certificate\b/, /\bKeystore file '[^']+' not found for signing config '[^']+'/, /\bSecKeychainItemImport: The specified item already exists in the keychain\b/, /\bNo signing certificate "[^"]+" found\b/, /\bNo profiles for '[^']+' were found\b/, /\bCould not find a matching code signing identity\b/, /\bSDK location not found\. Define a valid SDK location\b/, /\bsome licen[cs]es have not been accepted\b/],
     weight: 0.95,
     description: 'Mobile builds missing their signing setup (certificates, provisioning profiles) or Android SDK setup.',
     example: 'error: No profiles for \'com.acme.app\' were found: Xcode couldn\'t find any iOS App Development provisioning profiles matching \'com.acme.app\'.',
     exampleSource: 'xcodebuild',
-    nearMiss: ['Signing Identity:     "Apple Development: CI (ABCDE12345)"'],
+    nearMiss: ['Signing Identity:     "Apple Distribution: Acme (ABCDE12345)"', 'Signing Identity:     "Apple Development: CI (ABCDE12345)"'],
   }),
   rule('configuration_error', {
     id: 'config.actions.unsupported-runner',
-    patterns: [/\bContainer action is only supported on Linux\b/, /\bCannot perform an interactive login from a non TTY device\b/, /\bUnable to locate credentials\. You can configure credentials by running "aws configure"/],
+    patterns: [/\bContainer action is only supported on Linux\b/, /\bNo runner matching the specified labels was found\b/, /\bCannot perform an interactive login from a non TTY device\b/, /\bUnable to locate credentials\. You can configure credentials by running "aws configure"/],
     weight: 0.95,
     description: 'An action or CLI cannot run as the workflow set it up (a container action on macOS/Windows, a login without its secret).',
     example: "Error: Container action is only supported on Linux",
@@ -371,11 +371,11 @@ export const GITHUB_ACTIONS_SIGNATURES: readonly Signature[] = [
   }),
   rule('cancelled', {
     id: 'cancelled.process.sigterm-exit',
-    patterns: [/\bProcess completed with exit code 143\b/, /\bexited with (?:code|signal) (?:143|SIGTERM)\b/],
+    patterns: [/\bProcess completed with exit code 130\b/, /\bProcess completed with exit code 143\b/, /\bexited with (?:code|signal) (?:143|SIGTERM)\b/],
     weight: 0.6,
-    description: 'The step was stopped with SIGTERM (exit 143): the job was cancelled or reached its time limit.',
+    description: 'The step was stopped by a signal (exit 143 for SIGTERM, 130 for the SIGINT a cancellation sends first): the job was cancelled or reached its time limit.',
     example: '##[error]Process completed with exit code 143.',
     exampleSource: 'GitHub Actions runner',
-    nearMiss: ['##[error]Process completed with exit code 1.'],
+    nearMiss: ['Process completed with exit code 13.', '##[error]Process completed with exit code 1.'],
   }),
 ];

@@ -19,7 +19,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.registry.image-not-found',
-    patterns: [/\bmanifest unknown\b/i, /\bmanifest for \S+ not found\b/, /\bpull access denied for \S+, repository does not exist or may require 'docker login'/],
+    patterns: [/\bmanifest unknown\b/i, /\bmanifest for \S+ not found\b/, /\bfailed to resolve source metadata for \S+: \S+: not found\b/, /\bpull access denied for \S+, repository does not exist or may require 'docker login'/],
     weight: 0.9,
     description: 'The image or tag does not exist in the registry, or the job is not logged in to it.',
     tool: 'docker',
@@ -51,13 +51,13 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.apt.stale-index',
-    patterns: [/^E: Failed to fetch \S+\s+404\s+Not Found\b/, /^E: Unable to fetch some archives, maybe run apt-get update\b/, /^E: (?:Unable to locate package|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)\b/],
+    patterns: [/^E: The repository '[^']+' (?:does not have a Release file|is not signed)\b/, /^E: Unable to correct problems, you have held broken packages\.?$/, /^The following packages have unmet dependencies:$/, /^E: Failed to fetch \S+\s+404\s+Not Found\b/, /^E: Unable to fetch some archives, maybe run apt-get update\b/, /^E: (?:Unable to locate package|Package '[^']+' has no installation candidate|Version '[^']+' for '[^']+' was not found)\b/],
     weight: 0.9,
     description: 'apt asked for a package version the mirror no longer has (stale index: run apt-get update first) or does not know.',
     tool: 'apt',
     example: 'E: Failed to fetch http://azure.archive.ubuntu.com/ubuntu/pool/main/o/openssl/libssl3_3.0.2-0ubuntu1.10_amd64.deb  404  Not Found [IP: 52.147.219.192 80]',
     exampleSource: 'apt-get',
-    nearMiss: ['Fetched 1163 kB in 1s (2030 kB/s)'],
+    nearMiss: ['Reading package lists... Done', 'Fetched 1163 kB in 1s (2030 kB/s)'],
   }),
 
   // ---------------------------------------------------------------- JavaScript
@@ -185,7 +185,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   rule('infrastructure_error', {
     id: 'infra.gradle.daemon-disappeared',
     explains: ['compilation_error', 'test_failure'],
-    patterns: [/\bGradle build daemon disappeared unexpectedly\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
+    patterns: [/\bExpiring Daemon because JVM heap space is exhausted\b/, /\bGradle build daemon disappeared unexpectedly\b/, /\bThe message received from the daemon indicates that the daemon has disappeared\b/, /\bDaemonDisappearedException\b/, /\bThe Gradle daemon (?:has been|was) (?:stopped|killed)\b.*\b(?:memory|OOM)\b/i],
     weight: 1,
     description: 'The Gradle daemon died mid-build, almost always killed for memory.',
     tool: 'gradle',
@@ -195,7 +195,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('configuration_error', {
     id: 'config.maven.invocation',
-    patterns: [/\bUnknown lifecycle phase "[^"]*"/, /\bThe goal you specified requires a project to execute but there is no POM in this directory\b/, /\bNo plugin found for prefix '[^']+' in the current project\b/],
+    patterns: [/\bUnknown lifecycle phase "[^"]*"/, /\bThe goal you specified requires a project to execute but there is no POM in this directory\b/, /\bNo plugin found for prefix '[^']+' in the current project\b/, /\bCould not find or load main class org\.gradle\.wrapper\.GradleWrapperMain\b/, /^\s*Task '[^']+' not found in (?:root )?project '[^']+'/],
     weight: 0.95,
     description: 'Maven was invoked with something it cannot run (a mangled -D, a missing POM, an unknown plugin prefix).',
     tool: 'maven',
@@ -216,7 +216,7 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.js.package-missing',
-    patterns: [/\bCouldn't find package "[^"]+" (?:required by "[^"]+" )?on the "npm" registry\b/, /\bERR_PNPM_(?:NO_MATCHING_VERSION|FETCH_404|NO_VERSIONS|PEER_DEP_ISSUES)\b/, /\bYN0035: .*\b(?:The remote server failed to provide the requested resource|Package not found)\b/],
+    patterns: [/\bCouldn't find package "[^"]+" (?:required by "[^"]+" )?on the "npm" registry\b/, /\bERR_PNPM_(?:NO_MATCHING_VERSION|FETCH_404|NO_VERSIONS|PEER_DEP_ISSUES)\b/, /\bYN0001: .*\bNo candidates found\b/, /\bCouldn't find any versions for "[^"]+" that matches "[^"]+"/, /\bYN0035: .*\b(?:The remote server failed to provide the requested resource|Package not found)\b/],
     weight: 0.95,
     description: 'yarn or pnpm could not find a package or version in the registry.',
     example: 'error Couldn\'t find package "@acme/ui@^4.0.0" required by "web@1.0.0" on the "npm" registry.',
@@ -225,13 +225,13 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.jvm.unresolved',
-    patterns: [/\bCould not resolve all (?:files|dependencies|artifacts) for configuration '[^']+'/, /\bCould not find [\w.-]+:[\w.-]+:[\w.+-]+\.$/, /\bNon-resolvable parent POM for\b/, /\bFailed to collect dependencies at\b/, /\bCould not resolve dependencies for project\b/],
+    patterns: [/^\s*Plugin \[id: '[^']+'(?:, version: '[^']+')?\] was not found in any of the following sources:/, /\bCould not resolve all (?:files|dependencies|artifacts) for configuration '[^']+'/, /\bCould not find [\w.-]+:[\w.-]+:[\w.+-]+\.$/, /\bNon-resolvable parent POM for\b/, /\bFailed to collect dependencies at\b/, /\bCould not resolve dependencies for project\b/],
     weight: 0.9,
     description: 'Gradle or Maven could not resolve a dependency or plugin.',
     tool: 'gradle',
     example: '[ERROR] Failed to collect dependencies at com.acme:api:jar:1.0.0 -> com.acme:core:jar:2.1.0',
     exampleSource: 'maven',
-    nearMiss: ['Resolved 241 dependencies in 2s'],
+    nearMiss: ['Plugin [id: \'java\'] applied', 'Resolved 241 dependencies in 2s'],
   }),
   rule('infrastructure_error', {
     id: 'infra.memory.exhausted',
@@ -309,12 +309,12 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   rule('dependency_error', {
     id: 'dependency.native.build',
     // A dependency with native code failed to build on the runner (a missing compiler, header or library).
-    patterns: [/\bFailed building wheel for \S+/, /× (?:Getting requirements to build wheel|Building wheel for \S+ \(pyproject\.toml\)|Preparing metadata \(pyproject\.toml\)) did not run successfully\./, /\bERROR: Failed to build installable wheels for some pyproject\.toml based projects\b/, /^gyp ERR! (?:build error|stack Error: )/, /\bnode-pre-gyp ERR! /],
+    patterns: [/\bCould not build wheels for \S+, which is required to install pyproject\.toml-based projects\b/, /^\s*× Failed to build `[^`]+`/, /^npm (?:ERR!|error) command failed$/, /\bFailed building wheel for \S+/, /× (?:Getting requirements to build wheel|Building wheel for \S+ \(pyproject\.toml\)|Preparing metadata \(pyproject\.toml\)) did not run successfully\./, /\bERROR: Failed to build installable wheels for some pyproject\.toml based projects\b/, /^gyp ERR! (?:build error|stack Error: )/, /\bnode-pre-gyp ERR! /],
     weight: 0.85,
     description: 'Building a dependency with native code failed (a wheel, a node-gyp addon).',
     example: '  × Building wheel for psycopg2 (pyproject.toml) did not run successfully.',
     exampleSource: 'pip install',
-    nearMiss: ['  Building wheel for psycopg2 (pyproject.toml) ... done'],
+    nearMiss: ['Successfully built psycopg2', 'npm error command sh -c node install.js', '  Building wheel for psycopg2 (pyproject.toml) ... done'],
   }),
   rule('dependency_error', {
     id: 'dependency.system.package-config',
@@ -328,11 +328,11 @@ export const PACKAGE_SIGNATURES: readonly Signature[] = [
   }),
   rule('dependency_error', {
     id: 'dependency.modules.missing',
-    patterns: [/\bcannot load such file -- [\w/.-]+/, /\bno required module provides package \S+/, /\bcannot find package "[^"]+" in any of\b/],
+    patterns: [/^package \S+ is not in std \(/, /\bcannot load such file -- [\w/.-]+/, /\bno required module provides package \S+/, /\bcannot find package "[^"]+" in any of\b/],
     weight: 0.85,
     description: 'Ruby or Go could not load a library: it is not installed or not declared.',
     example: 'main.go:6:2: no required module provides package github.com/acme/util; to add it:',
     exampleSource: 'go build',
-    nearMiss: ['go: finding module for package github.com/acme/util'],
+    nearMiss: ['package main', 'go: finding module for package github.com/acme/util'],
   }),
 ];

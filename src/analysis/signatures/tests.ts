@@ -61,7 +61,7 @@ export const TEST_SIGNATURES: readonly Signature[] = [
 
   rule('test_failure', {
     id: 'test.misc-runners.summary',
-    patterns: [
+    patterns: [/^\[\s+FAILED\s+\] [1-9]\d* tests?, listed below:$/, /^\[\s+FAILED\s+\] [\w/]+\.[\w/]+(?: \(\d+ ms\))?$/, /^The following tests FAILED:$/, /^Errors while running CTest$/, 
       /^\s*\*\* TEST FAILED \*\*$/,
       /^\s*Executed \d+ tests?, with [1-9]\d* failures?\b/,
       /^(?:# |ℹ )fail [1-9]\d*$/,
@@ -75,11 +75,11 @@ export const TEST_SIGNATURES: readonly Signature[] = [
     description: 'XCTest, node:test, Gradle test tasks, dotnet test or cargo test reported failing tests.',
     example: '** TEST FAILED **',
     exampleSource: 'xcodebuild test',
-    nearMiss: ['** TEST SUCCEEDED **', '# fail 0'],
+    nearMiss: ['[  PASSED  ] 12 tests.', '100% tests passed, 0 tests failed out of 12', '** TEST SUCCEEDED **', '# fail 0'],
   }),
   rule('timeout', {
     id: 'timeout.pytest.timeout',
-    patterns: [/^E?\s*Failed: Timeout >[\d.]+s$/, /^\+{5,} Timeout \+{5,}$/],
+    patterns: [/^E?\s*Failed: Timeout >[\d.]+s$/, /^\+{5,} Timeout(?: \(>[\d.]+s\) from pytest-timeout\.?)? \+{5,}$/],
     weight: 0.9,
     risk: 50,
     remediation: 'notify-only',
@@ -100,5 +100,29 @@ export const TEST_SIGNATURES: readonly Signature[] = [
     example: '!!!!!!!!!!!!!!!!!!!! Interrupted: 2 errors during collection !!!!!!!!!!!!!!!!!!!!',
     exampleSource: 'pytest',
     nearMiss: ['============================== 42 passed in 3.21s =============================='],
+  }),
+  rule('configuration_error', {
+    id: 'config.pytest.usage',
+    // pytest's own exits 2-5 (internal error, usage error, no tests collected): no test ran, so nothing failed in
+    // the code under test; the invocation, a plugin or conftest.py is wrong.
+    patterns: [/^INTERNALERROR> \S/, /^(?:ERROR: usage: |pytest: error: |ERROR: file or directory not found: )/, /^=+ no tests ran in [\d.]+s =+$/],
+    weight: 0.85,
+    description: 'pytest itself stopped before running tests: an internal error (a plugin or conftest.py), a usage error, or no tests found.',
+    tool: 'pytest',
+    example: "pytest: error: unrecognized arguments: --cov=src",
+    exampleSource: 'pytest (_pytest/config/argparsing.py, _pytest/main.py)',
+    nearMiss: ['tests/test_app.py::test_error_page PASSED', 'ERROR tests/test_api.py::test_login - ValueError: bad token'],
+  }),
+  rule('test_failure', {
+    id: 'test.reporter-actions.failed',
+    // Actions that publish JUnit/TRX results and fail the job on failed tests (dorny/test-reporter,
+    // mikepenz/action-junit-report): the test runner's own lines may be in another job or step.
+    patterns: [/\bFailed test were found and 'fail-on-error' option is set to true\b/, /^❌ Tests reported [1-9]\d* failures?\b/],
+    weight: 0.9,
+    description: 'A test-report action found failed tests in the uploaded results.',
+    tool: 'test reporter',
+    example: "Failed test were found and 'fail-on-error' option is set to true",
+    exampleSource: 'dorny/test-reporter (src/main.ts)',
+    nearMiss: ["Check run 'JUnit Tests' created: 12 passed, 0 failed and 0 skipped"],
   }),
 ];

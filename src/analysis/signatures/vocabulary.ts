@@ -50,21 +50,29 @@ export const VOCABULARY_SIGNATURES: readonly Signature[] = [
   }),
   rule('deployment_error', {
     id: 'vocab.step.deploy',
-    patterns: [/^Step: .*\b(?:deploy\w*|publish\w*|release|push (?:image|to)|upload to (?:pypi|npm|s3))\b/i],
+    patterns: [
+      /^Step: .*\b(?:deploy\w*|publish\w*|release|push (?:image|to)|upload to (?:pypi|npm|s3))\b/i,
+      // The commands (and official actions) that deploy or publish, as the step's `Run …` header shows them.
+      new RegExp(String.raw`${STEP}(?:kubectl (?:apply|rollout|set image|create)|helm (?:upgrade|install)|terraform (?:apply|destroy)|terragrunt (?:run-all )?apply|pulumi up|aws (?:s3 (?:sync|cp)|ecs update-service|cloudformation deploy|lambda update-function-code|deploy)|gcloud (?:\S+ )*deploy|az (?:webapp|functionapp|deployment|containerapp) |firebase deploy|vercel|netlify deploy|flyctl deploy|fly deploy|npm publish|yarn (?:npm )?publish|pnpm publish|twine upload|poetry publish|uv publish|cargo publish|gem push|dotnet nuget push|docker (?:image )?push|gh release|(?:\S+\/)?(?:ghaction-github-pages|actions-gh-pages|deploy-pages|webapps-deploy|amazon-ecs-deploy-task-definition|deploy-cloudrun|pypi-publish|action-gh-release|JamesIves\/github-pages-deploy-action)\b)`, 'i'),
+    ],
     weight: 0.45,
-    description: 'The failing step (by its name) deploys or publishes.',
+    description: 'The failing step (by its name or its command) deploys or publishes.',
     example: 'Step: Deploy to production',
     exampleSource: 'GitHub Actions job steps (failedStep)',
-    nearMiss: ['Step: Build notes'],
+    nearMiss: ['Step: Build notes', 'Run kubectl get pods', 'Run helm lint ./chart', 'Run terraform plan'],
   }),
   rule('lint_error', {
     id: 'vocab.step.lint',
-    patterns: [/^Step: .*\b(?:lint\w*|format(?:ting)? check|check format\w*|style|type[- ]?check\w*|pre-commit|commitlint)\b/i],
+    patterns: [
+      /^Step: .*\b(?:lint\w*|format(?:ting)? check|check format\w*|style|type[- ]?check\w*|pre-commit|commitlint)\b/i,
+      // Linters and format checkers by their command (and their official actions).
+      new RegExp(String.raw`${STEP}(?:npx |yarn |pnpm |poetry run |uv run |bundle exec |python -m |pipx run )?(?:npm run (?:lint|format:check|check-format)(?:\s|$)|yarn lint(?:\s|$)|pnpm lint(?:\s|$)|eslint\b|prettier (?:\S+ )*--check\b|ruff (?:check|format --check)\b|flake8\b|pylint\b|black (?:\S+ )*--check\b|isort (?:\S+ )*--check|mypy\b|pyright\b|golangci-lint\b|gofmt -l\b|cargo clippy\b|cargo fmt\b|rubocop\b|standardrb\b|shellcheck\b|hadolint\b|actionlint\b|markdownlint\S*|yamllint\b|ktlint\b|\./gradlew (?:\S+ )*(?:lint\w*|ktlintCheck|detekt|spotlessCheck)\b|swiftlint\b|pre-commit run\b|(?:\S+\/)?(?:golangci-lint-action|super-linter|action-shellcheck|pre-commit\/action)\b)`, 'i'),
+    ],
     weight: 0.45,
-    description: 'The failing step (by its name) lints, checks formatting or types.',
+    description: 'The failing step (by its name or its command) lints, checks formatting or types.',
     example: 'Step: Lint',
     exampleSource: 'GitHub Actions job steps (failedStep)',
-    nearMiss: ['Step: Unit tests'],
+    nearMiss: ['Step: Unit tests', 'Run prettier --write .', 'Run cargo build', 'Run npm run lint-staged-setup'],
   }),
   rule('security_scan', {
     id: 'vocab.step.scan',
@@ -142,12 +150,12 @@ export const VOCABULARY_SIGNATURES: readonly Signature[] = [
   }),
   rule('security_scan', {
     id: 'vocab.words.vulnerabilities',
-    patterns: [/\b[1-9]\d* (?:critical |high |medium )?(?:vulnerabilit(?:y|ies)|security (?:issues|alerts|findings)|secrets? (?:found|detected))\b/i],
+    patterns: [/\b(?:found|detected) [1-9]\d* (?:\w+ )?(?:vulnerabilit(?:y|ies)|secrets?|leaks?)\b/i, /\bfound [1-9]\d* issues? with severity\b/i, /\b[1-9]\d* (?:critical |high |medium )?(?:vulnerabilit(?:y|ies)|security (?:issues|alerts|findings)|secrets? (?:found|detected))\b/i],
     weight: 0.5,
     description: 'A scanner says it found vulnerabilities or secrets.',
     example: 'Scan finished: 4 high vulnerabilities',
     exampleSource: 'security scanners',
-    nearMiss: ['0 vulnerabilities'],
+    nearMiss: ['found 0 vulnerabilities', 'Found 3 files to scan', '0 vulnerabilities'],
   }),
   rule('infrastructure_error', {
     id: 'vocab.words.out-of-resources',

@@ -54,9 +54,9 @@ export const run: Command = async (args, io) => {
   try {
     const result = await withCliStore({ env: io.env, cwd: io.cwd, dataDir }, (store) => store.retention(cutoff, exportPath));
     if (result.exportPath !== null) io.stdout.write(`Exported ${result.exported} rows to ${result.exportPath}.\n`);
-    const { audit, timings, failureHistory } = result.deleted;
+    const { audit, timings, failureHistory, modelUsage } = result.deleted;
     io.stdout.write(
-      `Deleted what was older than ${cutoff.toISOString()}: ${audit} audit entries, ${timings} failure timings, ${failureHistory} failure histories.\n`,
+      `Deleted what was older than ${cutoff.toISOString()}: ${audit} audit entries, ${timings} failure timings, ${failureHistory} failure histories, ${modelUsage} model usage rows.\n`,
     );
   } catch (error) {
     io.stderr.write(describeFailure('retention', error));

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { initial } from './0001-initial.ts';
 import { durationColumns } from './0002-duration-columns.ts';
 import { modelUsage } from './0003-model-usage.ts';
+import { githubSources } from './0004-github-sources.ts';
 
 export interface StoreMigration {
   /** Recorded in the migrations table; never rename a released migration. */
@@ -11,7 +12,7 @@ export interface StoreMigration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const MIGRATIONS: readonly StoreMigration[] = Object.freeze([initial, durationColumns, modelUsage]);
+export const MIGRATIONS: readonly StoreMigration[] = Object.freeze([initial, durationColumns, modelUsage, githubSources]);
 
 /** Our own table name, so a database shared with another knex application keeps the two histories apart. */
 export const MIGRATIONS_TABLE = 'ci_remediator_migrations';

@@ -4,6 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readFile } from 'node:fs/promises';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.ts';
+import { createNamespace, createObject, kube, RECORDS } from '../../support/kube.ts';
+import { failureRecord } from '../operator/fixtures.ts';
 
 let gh: GitHubServer;
 let client: Client;
@@ -61,4 +63,38 @@ describe('ci-remediator mcp', () => {
     const report = JSON.parse((result.content as Array<{ text: string }>)[0]!.text) as Record<string, unknown>;
     expect(report).toMatchObject({ analyzer: 'rules', category: 'network_error', gate: { policy: expect.any(String) } });
   });
+});
+
+describe('ci-remediator mcp: analyze_failure by record name', () => {
+  it('without a kubeconfig says so in the tool description and refuses a record', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.find((t) => t.name === 'analyze_failure')?.description).toContain('only when the server is started with a kubeconfig');
+    const result = await client.callTool({ name: 'analyze_failure', arguments: { record: { namespace: 'ci', name: 'x' } } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('analyze_failure by record needs a kubeconfig');
+  });
+
+  it('with a kubeconfig reads the FailureRecord and analyses its excerpts, beside what the operator stored', async () => {
+    const k = kube();
+    const namespace = await createNamespace(k, 'mcp-record');
+    const body = failureRecord({ repository: 'acme/app' });
+    await createObject(k, RECORDS, namespace, body);
+    const withCluster = new Client({ name: 'ci-remediator-test', version: '1.0.0' });
+    await withCluster.connect(
+      new StdioClientTransport({ command: process.execPath, args: ['test/support/cli-entry.ts', 'mcp', '--kubeconfig', k.kubeconfig], env: { PATH: process.env.PATH ?? '' }, stderr: 'pipe' }),
+    );
+    try {
+      const { tools } = await withCluster.listTools();
+      expect(tools.find((t) => t.name === 'analyze_failure')?.description).toContain('Or a FailureRecord by namespace and name');
+      const result = await withCluster.callTool({ name: 'analyze_failure', arguments: { record: { namespace, name: body.metadata.name } } });
+      const report = JSON.parse((result.content as Array<{ text: string }>)[0]!.text) as Record<string, unknown>;
+      expect(report).toMatchObject({ record: `${namespace}/${body.metadata.name}`, repository: 'acme/app', phase: 'Pending', rules: { category: 'network_error', gate: { decision: expect.any(String) } } });
+      // Nobody analysed it yet: nothing stored to show.
+      expect(report.stored).toBeUndefined();
+      const missing = await withCluster.callTool({ name: 'analyze_failure', arguments: { record: { namespace, name: 'no-such-record' } } });
+      expect(missing.isError).toBe(true);
+    } finally {
+      await withCluster.close();
+    }
+  }, 60_000);
 });

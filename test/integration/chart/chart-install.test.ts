@@ -133,7 +133,10 @@ describe('the Helm chart on a real control plane', () => {
     const workflow = spec.workflow as Record<string, unknown>;
     workflow.runId = run.id;
     workflow.runAttempt = 1;
-    workflow.url = `https://github.com/${run.repo.fullName}/actions/runs/${run.id}/attempts/1`;
+    // Links must be on the GitHub the operator is configured for (here the local server, as for GitHub Enterprise).
+    const web = new URL(github.url).origin;
+    workflow.url = `${web}/${run.repo.fullName}/actions/runs/${run.id}/attempts/1`;
+    for (const job of spec.failedJobs as Array<Record<string, unknown>>) job.url = `${web}/${run.repo.fullName}/actions/runs/${run.id}/job/${String(job.id)}`;
     (spec.commit as Record<string, unknown>).sha = run.headSha;
     (spec.commit as Record<string, unknown>).branch = run.headBranch;
     const body = JSON.stringify({ spec });

@@ -186,7 +186,7 @@ describe('policies', () => {
     const record = await waitGated(k, namespace, created.metadata.name);
     const analysis = record.status?.analysis as { analyzer: string; reasoning: string };
     expect(analysis.analyzer).toBe('rules');
-    expect(analysis.reasoning).toMatch(/^The policy asks for analysis\.provider 'openai', which this operator does not have yet; the rules analyzer stood in\. /);
+    expect(analysis.reasoning).toMatch(/^The policy asks for analysis\.provider 'openai', but this operator has no OpenAI API key \(OPENAI_API_KEY or OPENAI_API_KEY_FILE\); the rules analyzer stood in\. /);
     await eventually(
       async () => {
         const policy = await getObject(k, POLICIES, namespace, 'wants-a-model');

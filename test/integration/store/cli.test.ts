@@ -180,7 +180,7 @@ describe.each(ENGINES)('store commands on %s', (_name, engine) => {
       expect(ran.code).toBe(0);
       expect(ran.stdout).toBe(
         `Exported 1 rows to ${join(dir, 'old.jsonl')}.\n` +
-          'Deleted what was older than 2025-03-03T12:00:00.000Z: 1 audit entries, 0 failure timings, 0 failure histories.\n',
+          'Deleted what was older than 2025-03-03T12:00:00.000Z: 1 audit entries, 0 failure timings, 0 failure histories, 0 model usage rows.\n',
       );
       expect(JSON.parse(await readFile(join(dir, 'old.jsonl'), 'utf8'))).toMatchObject({ table: 'audit_log', row: { idempotency_key: 'cli/ancient' } });
       const again = await cli(retention, '--older-than', '90d', '--export', 'old.jsonl');

@@ -249,16 +249,21 @@ describe.each(ENGINES)('store on %s', (_name, engine) => {
       await store.appendAudit(entry('ret/new', { time: new Date('2030-01-01T00:00:00Z'), repository: 'o/ret' }));
       await store.recordTimings({ recordKey: 'ret/old', detectedAt: old, repository: 'o/ret' });
       await store.recordFailureSeen('o/ret', 'fp-old', old);
+      const usage = { model: 'gpt-4o', policy: 'ret', repository: 'o/ret', fingerprint: 'fp-old', tokensInput: 100, tokensOutput: 10, costUsd: 0.001, outcome: 'ok' };
+      await store.recordModelUsage({ ...usage, at: old });
+      await store.recordModelUsage({ ...usage, at: new Date('2030-01-01T00:00:00Z') });
       const cutoff = new Date('2021-01-01T00:00:00Z');
       const path = join(dir, 'export.jsonl');
 
       const result = await store.retention(cutoff, path);
-      expect(result).toEqual({ cutoff, exportPath: path, exported: 4, deleted: { audit: 2, timings: 1, failureHistory: 1 } });
+      expect(result).toEqual({ cutoff, exportPath: path, exported: 5, deleted: { audit: 2, timings: 1, failureHistory: 1, modelUsage: 1 } });
       const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { table: string; row: Record<string, unknown> });
-      expect(lines.map((l) => l.table)).toEqual(['audit_log', 'audit_log', 'failure_timings', 'failure_history']);
+      expect(lines.map((l) => l.table)).toEqual(['audit_log', 'audit_log', 'failure_timings', 'failure_history', 'model_usage']);
       expect(lines[0]!.row).toMatchObject({ idempotency_key: 'ret/old-1', repository: 'o/ret' });
       expect((await store.queryAudit({ repository: 'o/ret' })).items.map((e) => e.idempotencyKey)).toEqual(['ret/new']);
       expect(await store.failureHistory('o/ret', 'fp-old')).toBeNull();
+      // The budgets still see what was spent after the cutoff.
+      expect(await store.modelUsageTotals({ since: cutoff, policy: 'ret' })).toMatchObject({ tokensInput: 100, tokensOutput: 10 });
     });
 
     it('deletes nothing when the export cannot be written', async () => {
@@ -269,6 +274,27 @@ describe.each(ENGINES)('store on %s', (_name, engine) => {
       await expect(store.retention(new Date('2021-01-01T00:00:00Z'), existing)).rejects.toThrow(/already exists.*Nothing was deleted/);
       expect(await readFile(existing, 'utf8')).toBe('earlier export\n');
       expect((await store.queryAudit({ repository: 'o/ret2' })).items).toHaveLength(1);
+    });
+  });
+
+  describe('GitHub sources', () => {
+    it('remembers a webhook delivery id once, forgets it on request, and prunes old ones', async () => {
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run', repository: 'acme/web' })).toBe(true);
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(false);
+      await store.forgetDelivery('d-1');
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(true);
+      expect(await store.pruneDeliveries(new Date(Date.now() - 60_000))).toBe(0);
+      expect(await store.pruneDeliveries(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+      expect(await store.rememberDelivery({ id: 'd-1', event: 'workflow_run' })).toBe(true);
+    });
+
+    it("keeps a repository's poll state: ETag, watermark to the millisecond, and the runs at the watermark", async () => {
+      expect(await store.pollState('acme/poll')).toBeNull();
+      const state = { repository: 'acme/poll', etag: 'W/"abc"', watermark: new Date('2026-01-01T10:00:00.123Z'), seenAtWatermark: ['12/1', '13/2'] };
+      await store.savePollState(state);
+      expect(await store.pollState('acme/poll')).toEqual(state);
+      await store.savePollState({ ...state, etag: null, seenAtWatermark: [] });
+      expect(await store.pollState('acme/poll')).toEqual({ ...state, etag: null, seenAtWatermark: [] });
     });
   });
 

@@ -95,7 +95,44 @@ describe('classifying GitHub Actions jobs', () => {
       category: 'configuration_error',
       rule: 'config.artifact.not-found',
     },
+    {
+      name: "npm 10's `npm error` prefix, not only npm 6-9's `npm ERR!`",
+      log: job(['npm install', 'npm error code ERESOLVE', 'npm error ERESOLVE could not resolve', '##[error]Process completed with exit code 1.']),
+      category: 'dependency_error',
+      rule: 'dependency.npm.eresolve',
+    },
+    {
+      name: "a tool's line inside `docker build`, behind BuildKit's step number and time",
+      log: job(['docker buildx build .', '#12 [build 4/6] RUN go build -o /app ./cmd/api', '#12 3.021 cmd/api/main.go:12:2: undefined: serve', '#12 ERROR: process "/bin/sh -c go build -o /app ./cmd/api" did not complete successfully: exit code: 1', '##[error]Process completed with exit code 1.']),
+      category: 'compilation_error',
+      rule: 'compile.go.build',
+    },
+    {
+      name: 'a line padded with trailing blanks still meets its `$`-anchored rule',
+      log: job(['xcodebuild -scheme App build', '** BUILD FAILED **   ', '##[error]Process completed with exit code 65.']),
+      category: 'compilation_error',
+      rule: 'compile.xcodebuild.failed',
+    },
+    {
+      name: "a runner annotation without the web UI's `Error: `",
+      log: job(['docker/login-action@v3', '##[error]Username and password required']),
+      category: 'configuration_error',
+    },
+    {
+      name: 'git\'s own lowercase "couldn\'t find remote ref"',
+      log: job(['actions/checkout@v4', "##[error]fatal: couldn't find remote ref refs/heads/release/9.9", "##[error]The process '/usr/bin/git' failed with exit code 128"]),
+      category: 'configuration_error',
+      rule: 'config.git.remote-branch-missing',
+    },
   ];
+
+  it("weighs the tool's last words above a bare exit code like a signal", () => {
+    // Weak words alone, on a plain excerpt line, name nothing; right above "exit code 1" they are what the tool said last.
+    const log = job(['./ci/audit.sh', 'scanning 1200 packages', 'scan done: 3 security findings', '##[error]Process completed with exit code 1.']);
+    expect(classify(log).category).toBe('security_scan');
+    const farAbove = job(['./ci/audit.sh', 'scan done: 3 security findings', 'report written to audit.json', 'uploading report', 'cleaning up', '##[error]Process completed with exit code 1.']);
+    expect(classify(farAbove).category).not.toBe('security_scan');
+  });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, { log, category, rule }) => {
     const analysis = classify(log);

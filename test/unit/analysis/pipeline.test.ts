@@ -45,6 +45,6 @@ describe('analyzeJobs', () => {
   it('keeps the rules verdict, saying why, when a further analyzer fails', async () => {
     const failing: Analyzer = { name: 'openai', analyze: async () => Promise.reject(new Error('deadline exceeded')) };
     const result = await analyzeJobs([await evidence('test', NETWORK)], { now: NOW }, [failing]);
-    expect(result.verdict).toEqual({ ...result.rules, fallbackReason: 'openai: deadline exceeded' });
+    expect(result.verdict).toEqual({ ...result.rules, fallbackReason: 'openai: deadline exceeded', fallbackCode: 'error' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AnalysisStatus } from '../../../src/api/failure-record.ts';
-import { AnalysisPool, AnalysisTimeoutError, type AnalysisOutcome } from '../../../operator/controllers/analysis-pool.ts';
+import { AnalysisPool, AnalysisTimeoutError, signalLeadMs, type AnalysisOutcome } from '../../../operator/controllers/analysis-pool.ts';
 
 // The analysis pool on its own: bounded, a deadline per record, and a slow analysis holds up nobody else.
 
@@ -59,5 +59,22 @@ describe('AnalysisPool', () => {
     expect(pool.take('ns/r', 'u/2', async () => newer)).toBe('pending');
     await sleep(20);
     expect(pool.take('ns/r', 'u/2', never)).toEqual({ ok: true, analysis: newer });
+  });
+
+  it("tells a job to stop before the deadline, so an analyzer that listens answers with its fallback in time", async () => {
+    const { pool, settled } = poolWith(1, 500);
+    let abortedAfter: number | undefined;
+    const started = Date.now();
+    // Like the model analyzer: it waits for its model, and on the signal returns the rules verdict.
+    pool.take('ns/model', 'u/1', (signal) => new Promise<AnalysisStatus>((resolve) => signal.addEventListener('abort', () => {
+      abortedAfter = Date.now() - started;
+      resolve({ ...ANALYSIS, fallback: { reason: 'Timeout', message: 'rules only' } });
+    })));
+    await settled('ns/model');
+    expect(abortedAfter).toBeGreaterThanOrEqual(500 - signalLeadMs(500) - 20);
+    expect(abortedAfter).toBeLessThan(500);
+    expect(pool.take('ns/model', 'u/1', never)).toEqual({ ok: true, analysis: { ...ANALYSIS, fallback: { reason: 'Timeout', message: 'rules only' } } });
+    expect(signalLeadMs(120_000)).toBe(2_000);
+    expect(signalLeadMs(1_000)).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { analyzeRecord } from '../../../operator/controllers/analyze-record.ts';
+import { analyzeRecord, fallbackConditionReason, modelFields } from '../../../operator/controllers/analyze-record.ts';
 import { FailureRecordSpec, type FailedJob } from '../../../src/api/failure-record.ts';
 
 // How the operator turns a record's spec into status.analysis, here for the key prefix clear-caches deletes by.
@@ -71,5 +71,30 @@ describe('analyzeRecord: the key prefix of clear-caches', () => {
     const analysis = await analyzeRecord(spec(job('test', NETWORK, [`node-cache-Linux-x64-npm-${SHA}`])), NOW);
     expect(analysis.proposedRemediation.action).toBe('rerun-failed-jobs');
     expect(analysis.proposedRemediation).not.toHaveProperty('params');
+  });
+});
+
+describe('what a model verdict leaves in status', () => {
+  const floor = { analyzer: 'rules' as const, category: 'network_error' as const, riskScore: 20, confidence: 0.8, effort: 'trivial' as const, components: [], summary: 's', reasoning: 'r', fingerprint: 'f', proposedRemediation: { action: 'rerun-failed-jobs' as const, rationale: 'why' } };
+
+  it('bounds spans and notes, and never drops a forced approval reason (the extra ones fold into the last)', () => {
+    const spans = Array.from({ length: 25 }, (_, i) => ({ source: 'log:test', kind: 'ignore-instructions' as const, start: 0, end: 5, line: i + 1, excerpt: 'ignore previous instructions' }));
+    const reasons = Array.from({ length: 10 }, (_, i) => `reason ${i}`);
+    const fields = modelFields({ ...floor, analyzer: 'openai', injectionSuspected: true, injectionSpans: spans, approvalReasons: reasons, mergeNotes: reasons, toolCalls: ['read_job_log'] });
+    expect(fields.injectionSpans).toHaveLength(20);
+    expect(fields.injectionSpans![0]).toEqual({ source: 'log:test', kind: 'ignore-instructions', line: 1, excerpt: 'ignore previous instructions' });
+    expect(fields.approvalReasons).toHaveLength(8);
+    expect(fields.approvalReasons![7]).toBe('and 3 more: reason 7; reason 8; reason 9');
+    expect(fields.mergeNotes).toHaveLength(8);
+    expect(fields.toolCalls).toEqual(['read_job_log']);
+    expect(fields.fallback).toBeUndefined();
+  });
+
+  it('names a fallback in CamelCase, the reason its ModelAnalysis condition carries', () => {
+    expect(modelFields({ ...floor, fallbackReason: 'the model endpoint failed (503) after the retries: rules only', fallbackCode: 'server-error' }).fallback).toEqual({
+      reason: 'ServerError',
+      message: 'the model endpoint failed (503) after the retries: rules only',
+    });
+    expect(['over-daily-budget', 'timeout', 'evidence-not-seen', undefined, '???'].map(fallbackConditionReason)).toEqual(['OverDailyBudget', 'Timeout', 'EvidenceNotSeen', 'Error', 'Error']);
   });
 });

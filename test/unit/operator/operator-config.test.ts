@@ -21,7 +21,7 @@ describe('parseOperatorConfig', () => {
       identity: 'node-1-42',
       httpAddress: '127.0.0.1',
       httpPort: 8080,
-      metricsAddress: '0.0.0.0',
+      metricsAddress: '127.0.0.1',
       metricsPort: 9090,
       ingestMaxConnections: 300,
       ingestMaxBodies: 32,
@@ -35,6 +35,12 @@ describe('parseOperatorConfig', () => {
       githubApiUrl: 'https://api.github.com',
       verifyPollIntervalMs: 15_000,
       verifyTimeoutMs: 7_200_000,
+      // The GitHub sources (src/config/sources-config.ts): both off.
+      sourceRepositories: [],
+      poll: false,
+      pollIntervalMs: 300_000,
+      pollBackfillMs: 3_600_000,
+      pollRepositories: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.namespaces)).toBe(true);
@@ -144,5 +150,23 @@ describe('parseOperatorConfig: the ingest endpoint', () => {
     [[], { CI_REMEDIATOR_INGEST_NAMESPACE: 'Bad' }, "Invalid CI_REMEDIATOR_INGEST_NAMESPACE 'Bad'"],
   ])('refuses %j %j naming the key', (args, env, message) => {
     expect(() => parseOperatorConfig(args, env as NodeJS.ProcessEnv, host)).toThrow(message);
+  });
+
+  it('hands the model settings on as the keys the model analyzer reads, flags over the environment, only when one is set', () => {
+    expect(parse([]).modelEnv).toBeUndefined();
+    const config = parse(['--openai-base-url', 'http://vllm:8000/v1', '--model', 'llama-3.1-70b', '--openai-api-key-file', '/secrets/openai/api-key'], {
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_API_KEY: 'sk-from-env',
+      CI_REMEDIATOR_MODEL_DEADLINE: '30s',
+      UNRELATED: 'x',
+    });
+    expect(config.modelEnv).toEqual({
+      OPENAI_BASE_URL: 'http://vllm:8000/v1',
+      CI_REMEDIATOR_MODEL: 'llama-3.1-70b',
+      OPENAI_API_KEY_FILE: '/secrets/openai/api-key',
+      OPENAI_API_KEY: 'sk-from-env',
+      CI_REMEDIATOR_MODEL_DEADLINE: '30s',
+    });
+    expect(Object.isFrozen(config.modelEnv)).toBe(true);
   });
 });
