@@ -402,11 +402,10 @@ export const SCENARIOS: Scenario[] = [
       const { run, name } = await c.report('model, injection suspected', 'acme/e2e-model', INJECTED_LOG);
       const record = await c.waitPhase(name, ['AwaitingApproval', 'AutoApproved', 'Blocked', 'Executing', 'Verifying', 'Succeeded', 'Failed']);
       const analysis = record.status?.analysis as { analyzer?: string; injectionSuspected?: boolean };
-      if (c.env.openai.requests.length === 0) {
-        throw new Skip(
-          `the record was analyzed by '${String(analysis.analyzer)}' and gated ${String(record.status?.phase)} without one request to the OpenAI server (configured through the chart's openai.* values and analysis.provider: openai); the model analyzer is not wired into the operator in this build`,
-        );
-      }
+      assert.ok(
+        c.env.openai.requests.length > 0,
+        `the record was analyzed by '${String(analysis.analyzer)}' and gated ${String(record.status?.phase)} without one request to the OpenAI server (the chart's openai.* values, the policy's analysis.provider: openai)`,
+      );
       assert.equal(c.env.openai.requests[0]?.model, 'gpt-4o-mini', 'the model the chart names (openai.model)');
       // The model was given the failure to analyze (the excerpt is in its prompt).
       assert.ok(c.env.openai.sentText().includes('ECONNRESET'), 'the model was sent the failure excerpt');
