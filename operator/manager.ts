@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FailureRecordStatus } from '../src/api/failure-record.ts';
 import { INITIAL_PHASE, REGATEABLE_PHASES } from '../src/api/lifecycle.ts';
 import type { OperatorConfig } from '../src/config/operator-config.ts';
+import type { RemediationPolicy } from '../src/api/remediation-policy.ts';
 import type { Notifier } from '../src/notify/notifier.ts';
 import type { Store } from '../src/store/index.ts';
 import { AnalysisPool } from './controllers/analysis-pool.ts';
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   notifier: Notifier;
   /** The analyzer the pool runs (analyzeRecord unless a test or the benchmark slows it: test-hooks.ts). */
   analyze?: AnalyzeFn;
+  /** False without Slack settings: a record awaiting approval then says SlackNotConfigured. */
+  slackConfigured?: boolean;
 }
 
 /** What runs while this replica leads. */
@@ -58,6 +61,7 @@ export class Runtime {
   readonly #policyController: Controller;
   readonly #policyGenerations = new Map<string, number | undefined>();
   readonly #analysis: AnalysisPool;
+  readonly #index: PolicyIndex;
   #draining = false;
   #drainCanWrite: (() => boolean) | undefined;
   #synced = false;
@@ -90,6 +94,7 @@ export class Runtime {
     });
 
     const index = new PolicyIndex(this.#policies);
+    this.#index = index;
     const executor = createExecutor(config, log);
     // One notifier for all three owners, so a record's notices keep their order across the two queues.
     const notifier = new SequencedNotifier(options.notifier, log);
@@ -107,6 +112,7 @@ export class Runtime {
       analysis: this.#analysis,
       ...(options.analyze !== undefined && { analyze: options.analyze }),
       githubConfigured: executor !== undefined,
+      slackConfigured: options.slackConfigured ?? false,
     });
     const approvalReconciler = new ApprovalReconciler({ ...shared, regate: recordReconciler.reconcile });
     // AutoApproved, Approved and later phases: the remediation executor, on a queue of its own (routing.ts).
@@ -142,6 +148,14 @@ export class Runtime {
       metrics,
       log,
     });
+  }
+
+  /** A valid policy by name from the cache (the Slack channels of a record's governing policy). */
+  policy(namespace: string, name: string): RemediationPolicy | undefined {
+    const object = this.#policies.list(namespace).find((candidate) => candidate.metadata?.name === name);
+    if (object === undefined) return undefined;
+    const parsed = this.#index.parse(object);
+    return parsed.ok ? parsed.policy : undefined;
   }
 
   synced(): boolean {

@@ -1,4 +1,4 @@
-import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
+import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type FailureRecord, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
 import {
   deriveReady,
   INITIAL_PHASE,
@@ -86,7 +86,12 @@ export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   analyze?: AnalyzeFn;
   /** False when the operator has no GitHub credentials: AutoApproved records then say at once that they wait. */
   githubConfigured?: boolean;
+  /** False when the operator has no Slack settings: a record awaiting approval says so (SlackNotConfigured). */
+  slackConfigured?: boolean;
 }
+
+/** The condition that tells a record awaiting approval that nobody was asked (no Slack settings). */
+export const SLACK_CONDITION = 'SlackNotified';
 
 const MAX_REASONS = 32;
 /** The policy's approval.timeout when a policy somehow has none (the schema defaults it to this). */
@@ -225,6 +230,21 @@ export class FailureRecordReconciler {
         next.approval = { ...original.approval, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
       }
 
+      // Waiting for a person whom nobody can ask: say so where `kubectl describe` shows it.
+      if (target === 'AwaitingApproval' && this.#options.slackConfigured === false) {
+        next.conditions = setCondition(
+          next.conditions,
+          {
+            type: SLACK_CONDITION,
+            status: 'False',
+            reason: 'SlackNotConfigured',
+            message: 'approval needed, but the operator has no Slack settings (--slack-bot-token-file and --slack-signing-secret-file or --slack-app-token-file): nobody was asked; docs/slack.md',
+            ...at,
+          },
+          now,
+        );
+      }
+
       // Landing on AutoApproved with nothing to execute it: say so in this write rather than in a second one.
       const waits = target === 'AutoApproved' ? awaitingCredentials(analysis.proposedRemediation.action, this.#options.githubConfigured ?? true) : undefined;
       if (waits !== undefined) {
@@ -285,15 +305,24 @@ export class FailureRecordReconciler {
     next = finish(next, blocker);
 
     if (!equalJson(original, next)) {
+      let written: RecordObject;
       try {
-        await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), rv(record), next));
+        written = await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), rv(record), next));
       } catch (error) {
         // The original failure says more than the status write that followed it.
         throw failure ?? error;
       }
       // A re-gate that kept the phase is no transition, but still worth an Event.
       if (regated !== undefined) {
-        this.#options.events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`);
+        const message = `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`;
+        this.#options.events.emit(record, 'Normal', Reason.Regated, message);
+        // Still waiting for a person, under a new policy generation: the old card's buttons are stale, so the
+        // notifier retires it and posts a new one (its digest binds the policy generation).
+        if (next.phase === 'AwaitingApproval') {
+          await this.#options.notifier
+            .notify({ record: written as unknown as FailureRecord, from: 'AwaitingApproval', to: 'AwaitingApproval', reason: Reason.Regated, message, actor: 'operator', at: now })
+            .catch((error: unknown) => this.#options.log.warn({ key, err: errorMessage(error) }, 'notifier failed'));
+        }
       }
     }
 
