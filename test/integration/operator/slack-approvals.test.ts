@@ -175,6 +175,14 @@ function threadOf(record: CustomObject): { channel: string; ts: string } {
   return thread;
 }
 
+/** Waits until the operator has sent nothing to Slack for 1.5 s (its queue of earlier records' messages is empty). */
+async function slackQuiet(): Promise<void> {
+  for (let count = -1; count !== slack.requests.length; ) {
+    count = slack.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+}
+
 // ------------------------------------------------------------------------------------------------- tests
 
 describe('Slack approvals through the operator', () => {
@@ -243,6 +251,53 @@ describe('Slack approvals through the operator', () => {
     expect(run.reruns).toHaveLength(0);
     const clicks = (await auditOf(rejected)).filter((row) => row.action === 'slack-click').map((row) => row.outcome);
     expect(clicks.sort()).toEqual(['refused', 'rejected']);
+  });
+
+  it('two replicas receiving the same click: one decision, one execution; a standby writes the decision under the same precondition', async () => {
+    const standby = await startOperator({ ...operatorOptions(), identity: 'slack-standby' });
+    await waitReady(standby);
+    const run = github.repo('acme/slack-two').addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } });
+    const created = await reportFailure(run);
+    const card = await waitCard(created.metadata.name);
+    // The very same signed request, delivered to both pods behind the Service at once.
+    const { body, headers } = signedInteraction(clickPayload(card, ALICE), SECRET);
+    const before = slack.ephemerals.length;
+    const answers = await Promise.all(
+      [operator, standby].map(async (target) => {
+        const response = await fetch(`http://127.0.0.1:${target.port}/slack/events`, { method: 'POST', headers, body });
+        await response.text();
+        return response.status;
+      }),
+    );
+    expect(answers).toEqual([200, 200]);
+    const done = await waitPhase(k, namespace, created.metadata.name, ['Succeeded'], { timeoutMs: 60_000 });
+    expect(run.reruns).toHaveLength(1);
+    expect((await auditOf(done)).filter((row) => row.key === 'Approved')).toHaveLength(1);
+    // The replica that lost the race says so to the clicker.
+    await ephemeralFor(ALICE, /already approved by/, before);
+    await eventually(async () => expect(slack.message(card.channel, card.ts)!.text).toMatch(/^Approved by/));
+    await standby.stop();
+  }, 90_000);
+
+  it('a message Slack refuses leaves a condition on the record and a metric, alerts once, and the record still waits for a decision', async () => {
+    // The next message to Slack is refused (whichever record's it is: the one created next must be it).
+    await slackQuiet();
+    slack.inject('chat.postMessage', { error: 'invalid_auth' });
+    const run = github.repo('acme/slack-refused').addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } });
+    const created = await reportFailure(run);
+    const record = await eventually(
+      async () => {
+        const current = await getObject(k, RECORDS, namespace, created.metadata.name);
+        expect(conditionOf(current, 'SlackDelivered')).toMatchObject({ status: 'False', reason: 'SlackDeliveryFailed' });
+        return current;
+      },
+      { timeoutMs: 30_000, description: 'SlackDelivered=False' },
+    );
+    expect(conditionOf(record, 'SlackDelivered')?.message).toMatch(/^[a-z-]+ to (#ci|C0CIFAIL01) failed: invalid_auth$/);
+    expect(phaseOf(record)).toBe('AwaitingApproval');
+    const metrics = await operator.metrics();
+    expect(metrics.sum('ci_remediator_slack_delivery_failures_total')).toBeGreaterThanOrEqual(1);
+    await eventually(async () => expect(slack.parents(CI).filter((message) => /SlackCredentialsRefused/.test(message.text ?? ''))).toHaveLength(1));
   });
 
   it('a leader killed between the status write and the card update: one decision, one execution, one card update', async () => {
