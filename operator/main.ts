@@ -69,6 +69,7 @@ class Operator {
   #bridge: OperatorBridge | undefined;
   #notifier: Notifier | undefined;
   #databaseDownSince: number | undefined;
+  #githubRefused = false;
   #databaseProbe: NodeJS.Timeout | undefined;
   #done!: (code: number) => void;
   readonly #hooks: TestHooks;
@@ -233,6 +234,7 @@ class Operator {
       canWrite: () => this.#canWrite() && !this.#stopping,
       notifier: this.#options.notifier ?? this.#hooks.notifier ?? this.#notifier ?? NOOP_NOTIFIER,
       slackConfigured: this.#slack !== undefined,
+      ...(this.#slack?.alerter !== undefined && { onGitHubCredentials: (refused: boolean, detail: string) => this.#onGitHubCredentials(refused, detail) }),
       ...(this.#hooks.analyze !== undefined && { analyze: this.#hooks.analyze }),
     });
     if (this.#bridge !== undefined) {
@@ -281,6 +283,17 @@ class Operator {
       },
     });
     this.#notifier = new CardRecoveringNotifier(this.#slack.notifier, bridge);
+  }
+
+  /** GitHub refused the token (alert, at most once an hour) or accepted it again (the next refusal alerts at once). */
+  #onGitHubCredentials(refused: boolean, detail: string): void {
+    if (refused) {
+      this.#githubRefused = true;
+      void this.#slack?.alerter?.alert('GitHubCredentialsRefused', `${detail}: remediations wait until the operator's GitHub credentials are fixed`);
+    } else if (this.#githubRefused) {
+      this.#githubRefused = false;
+      this.#slack?.alerter?.resolve('GitHubCredentialsRefused');
+    }
   }
 
   /** Alerts (once an hour at most) when the audit store has not answered for a minute; resolves when it does. */

@@ -9,7 +9,7 @@ import { AnalysisPool } from './controllers/analysis-pool.ts';
 import { ApprovalReconciler } from './controllers/approval.ts';
 import { ExecutionReconciler } from './controllers/execution.ts';
 import { FailureRecordReconciler, slimRecordForCache, type AnalyzeFn } from './controllers/failurerecord.ts';
-import { createExecutor } from './controllers/github-executor.ts';
+import { createExecutor, type CredentialsObserver } from './controllers/github-executor.ts';
 import { PolicyIndex } from './controllers/policy-index.ts';
 import { PLURAL as RECORD_PLURAL, type RecordObject } from './controllers/record-object.ts';
 import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   analyze?: AnalyzeFn;
   /** False without Slack settings: a record awaiting approval then says SlackNotConfigured. */
   slackConfigured?: boolean;
+  /** Whether GitHub accepts the credentials, from each of its answers (the operator's alerts). */
+  onGitHubCredentials?: CredentialsObserver;
 }
 
 /** What runs while this replica leads. */
@@ -95,7 +97,7 @@ export class Runtime {
 
     const index = new PolicyIndex(this.#policies);
     this.#index = index;
-    const executor = createExecutor(config, log);
+    const executor = createExecutor(config, log, options.onGitHubCredentials);
     // One notifier for all three owners, so a record's notices keep their order across the two queues.
     const notifier = new SequencedNotifier(options.notifier, log);
     const shared = { records: this.#records, clients, store: options.store, events: options.events, metrics, notifier, canWrite, log };

@@ -376,4 +376,25 @@ describe('Slack approvals through the operator', () => {
     expect(slack.acks.filter((id) => id === envelopeId).length).toBeGreaterThanOrEqual(1);
     expect((await auditOf(done)).filter((row) => row.action === 'slack-click')).toHaveLength(1);
   });
+
+  it('alerts once when GitHub refuses the operator\'s token, however often it is retried', async () => {
+    await operator.stop();
+    await createObject(k, POLICIES, namespace, { apiVersion: 'ci-remediator.dev/v1alpha1', kind: 'RemediationPolicy', metadata: { name: 'auto-web' }, spec: { repositories: ['acme/badtoken-*'], riskThreshold: 70, allowedActions: ['rerun-failed-jobs'] } });
+    operator = await startLeader('slack-bad-token', { GITHUB_TOKEN: 'ghs_revoked_token' });
+    const runs = [1, 2].map(() => github.repo('acme/badtoken-web').addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } }));
+    const records = await Promise.all(runs.map((run) => reportFailure(run)));
+    await eventually(
+      async () => {
+        const current = await getObject(k, RECORDS, namespace, records[1]!.metadata.name);
+        expect(conditionOf(current, 'Executed')).toMatchObject({ reason: 'GitHubUnavailable' });
+      },
+      { timeoutMs: 30_000, description: 'the second record waiting for GitHub' },
+    );
+    const alerts = () => slack.parents(CI).filter((message) => /GitHubCredentialsRefused/.test(message.text ?? ''));
+    await eventually(async () => expect(alerts()).toHaveLength(1), { timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(alerts()).toHaveLength(1);
+    expect(alerts()[0]!.text).toMatch(/GitHub answered 401 to GET \/repos\/acme\/badtoken-web\/actions\/runs\//);
+    expect(runs.every((run) => run.reruns.length === 0)).toBe(true);
+  });
 });
