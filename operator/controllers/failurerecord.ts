@@ -155,6 +155,7 @@ export class FailureRecordReconciler {
     let spec: FailureRecordSpec | undefined;
     let analyzedNow = false;
     let owned: readonly string[] = PRE_APPROVAL_CONDITIONS;
+    let askNow = false;
 
     try {
       const parsed = FailureRecordSpec.safeParse(record.spec);
@@ -243,6 +244,10 @@ export class FailureRecordReconciler {
           },
           now,
         );
+      } else if (target === 'AwaitingApproval' && from === 'AwaitingApproval' && next.conditions?.some((condition) => condition.type === SLACK_CONDITION)) {
+        // Slack was configured since: drop the condition, and ask now (below) those nobody asked.
+        next.conditions = next.conditions.filter((condition) => condition.type !== SLACK_CONDITION);
+        askNow = true;
       }
 
       // Landing on AutoApproved with nothing to execute it: say so in this write rather than in a second one.
@@ -313,6 +318,12 @@ export class FailureRecordReconciler {
         throw failure ?? error;
       }
       // A re-gate that kept the phase is no transition, but still worth an Event.
+      if (regated === undefined && askNow && next.phase === 'AwaitingApproval') {
+        const message = 'waiting for approval since before Slack was configured';
+        await this.#options.notifier
+          .notify({ record: written as unknown as FailureRecord, from: 'AwaitingApproval', to: 'AwaitingApproval', reason: 'SlackConfigured', message, actor: 'operator', at: now })
+          .catch((error: unknown) => this.#options.log.warn({ key, err: errorMessage(error) }, 'notifier failed'));
+      }
       if (regated !== undefined) {
         const message = `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`;
         this.#options.events.emit(record, 'Normal', Reason.Regated, message);

@@ -377,6 +377,26 @@ describe('Slack approvals through the operator', () => {
     expect((await auditOf(done)).filter((row) => row.action === 'slack-click')).toHaveLength(1);
   });
 
+  it('without Slack a waiting record says SlackNotConfigured; once Slack is configured, the card is posted and the condition goes', async () => {
+    await operator.stop();
+    const withoutSlack = await startOperator({ ...options, extraArgs: ['--github-api-url', github.url], env: { GITHUB_TOKEN: 'ghs_operator_token' }, identity: 'slack-none' });
+    await withoutSlack.waitForLog((line) => line.msg === 'caches synced; controllers started', 60_000, 'leadership');
+    const run = github.repo('acme/slack-late').addRun({ jobs: FAILED_JOBS, onRerun: { conclusion: 'success', afterPolls: 1 } });
+    const created = await reportFailure(run);
+    const waiting = await eventually(async () => {
+      const current = await waitPhase(k, namespace, created.metadata.name, ['AwaitingApproval']);
+      expect(conditionOf(current, 'SlackNotified')).toMatchObject({ status: 'False', reason: 'SlackNotConfigured' });
+      return current;
+    });
+    expect(waiting.status?.slack).toBeUndefined();
+    await withoutSlack.stop();
+
+    operator = await startLeader('slack-late');
+    const card = await waitCard(created.metadata.name);
+    expect(card.message.text).toMatch(/acme\/slack-late/);
+    await eventually(async () => expect(conditionOf(await getObject(k, RECORDS, namespace, created.metadata.name), 'SlackNotified')).toBeUndefined());
+  }, 90_000);
+
   it('alerts once when GitHub refuses the operator\'s token, however often it is retried', async () => {
     await operator.stop();
     await createObject(k, POLICIES, namespace, { apiVersion: 'ci-remediator.dev/v1alpha1', kind: 'RemediationPolicy', metadata: { name: 'auto-web' }, spec: { repositories: ['acme/badtoken-*'], riskThreshold: 70, allowedActions: ['rerun-failed-jobs'] } });
