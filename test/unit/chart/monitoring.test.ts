@@ -22,8 +22,6 @@ const PLANNED = [
   'ci_remediator_model_tokens_total',
   'ci_remediator_model_cost_usd_total',
   'ci_remediator_model_budget_exhausted',
-  // Named as the Slack work registers it (operator/slack/slack-metrics.ts on its branch).
-  'ci_remediator_slack_delivery_failures_total',
   'ci_remediator_github_requests_total',
   'ci_remediator_store_up',
 ];
