@@ -1,14 +1,21 @@
-// Slack benchmark (components; the operator does not call them yet): ack latency and click-to-decision over
-// HTTP (signed requests through our verification, Bolt's HTTPReceiver and App, and the click handler), Slack
-// API calls per record on the auto and the approval path, and a burst of records needing approval posted
-// through the per-channel pacing with 429s injected. Against the local Slack Web API server. Prints figures,
-// asserts nothing.
+// Slack benchmark: ack latency and click-to-decision over HTTP (signed requests through our verification,
+// Bolt's HTTPReceiver and App, and the click handler, with an in-memory decision), Slack API calls per record
+// on the auto and the approval path, a burst of records needing approval posted through the per-channel
+// pacing with 429s injected, and (4.) click to `Approved` in status through the operator process on the real
+// control plane and PostgreSQL (the shared control plane in .cluster/, started if needed). Against the local
+// Slack Web API server. Prints figures, asserts nothing.
 //
-//   node bench/slack.ts [--clicks 200] [--burst 200] [--spacing 50ms] [--rate-limit-every 25]
-//
-// The decision here is an in-memory compare-and-set standing in for the operator's status write, so
-// "click to decided" excludes the API server round trip; phase 2 measures it to `Approved` in status.
+//   node bench/slack.ts [--clicks 200] [--burst 200] [--spacing 50ms] [--rate-limit-every 25] [--operator-clicks 40] [--no-operator]
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Watch } from '@kubernetes/client-node';
+import { clusterUp } from '../scripts/cluster/harness.mjs';
+import { applyCrds, REPO_ROOT } from '../test/support/cluster-setup.ts';
+import { createNamespace, createObject, getObject, GROUP, kube, POLICIES, RECORDS, VERSION, type CustomObject } from '../test/support/kube.ts';
+import { startOperator, waitReady } from '../test/support/operator-process.ts';
+import { createTestDatabase } from '../test/support/postgres.ts';
+import { failureRecord } from '../test/integration/operator/fixtures.ts';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createSlackEventsHandler, SLACK_EVENTS_PATH } from '../operator/http/slack-events.ts';
@@ -33,6 +40,9 @@ const { values } = parseArgs({
     burst: { type: 'string', default: '200' },
     spacing: { type: 'string', default: '50ms' },
     'rate-limit-every': { type: 'string', default: '25' },
+    'operator-clicks': { type: 'string', default: '40' },
+    'no-operator': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 const CLICKS = Number(values.clicks);
@@ -40,6 +50,8 @@ const BURST = Number(values.burst);
 const SPACING_MS = parseDuration(values.spacing) ?? 50;
 const RATE_LIMIT_EVERY = Number(values['rate-limit-every']);
 const SECRET = 'bench-signing-secret-0123456789abcdef';
+/** The operator's flag accepts what Slack issues: letters and digits only. */
+const OPERATOR_SECRET = 'benchsigningsecret0123456789abcdef';
 const ALICE = 'U0ALICE001';
 const silent = createLogger('silent', new Writable({ write: (_chunk, _encoding, callback) => callback() }));
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
@@ -162,4 +174,67 @@ console.log(`  notify() for all returned after ${fmt(queuedMs)}; every card post
 console.log(`  parents ${parents}/${BURST}, cards ${cards}/${BURST}, delivery errors ${burstErrors.length}, chat.postMessage requests ${calls} (${calls - parents - cards} answered 429 and retried)`);
 console.log(`  at Slack's pace (1 message/s per channel) the same ${2 * BURST} messages take about ${Math.round((2 * BURST) / 60)} min in one channel`);
 await burst.stop();
+
+// ---- 4. click to Approved in status, through the operator ------------------------------------------------
+if (!values['no-operator']) await clickToApprovedInStatus(Number(values['operator-clicks']));
 await slack.stop();
+
+async function clickToApprovedInStatus(count: number): Promise<void> {
+  const kubeconfig = clusterUp().kubeconfig;
+  await applyCrds(kubeconfig);
+  if (!values['no-build']) execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-cli.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const k = kube(kubeconfig);
+  const namespace = await createNamespace(k, 'bench-slack');
+  const database = await createTestDatabase();
+  await createObject(k, POLICIES, namespace, {
+    apiVersion: 'ci-remediator.dev/v1alpha1',
+    kind: 'RemediationPolicy',
+    metadata: { name: 'approve' },
+    spec: { repositories: ['acme/*'], protected: true, approval: { approvers: { users: [ALICE] }, requireDistinctApprover: false } },
+  });
+  const operator = await startOperator({
+    kubeconfig,
+    namespaces: [namespace],
+    databaseUrl: database.url,
+    leaderElectionNamespace: namespace,
+    identity: 'bench-slack',
+    extraArgs: ['--slack-api-url', slack.apiUrl, '--slack-default-channel', '#ci'],
+    env: { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: OPERATOR_SECRET },
+  });
+  try {
+    await waitReady(operator);
+    // Our own watch: when each record is first seen Approved (the same event the operator's informer gets).
+    const approvedAt = new Map<string, number>();
+    const watch = new Watch(k.kc);
+    const abort = await watch.watch(`/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${RECORDS}`, {}, (_type: string, object: CustomObject) => {
+      const name = object.metadata?.name;
+      if (name !== undefined && !approvedAt.has(name) && (object.status?.approval as { decision?: string } | undefined)?.decision === 'approved') approvedAt.set(name, performance.now());
+    }, () => undefined);
+    const latencies: number[] = [];
+    const eventsUrl = `http://127.0.0.1:${operator.port}${SLACK_EVENTS_PATH}`;
+    for (let i = 0; i < count; i += 1) {
+      const created = await createObject(k, RECORDS, namespace, failureRecord({ repository: 'acme/web' }));
+      const name = created.metadata.name;
+      let card: { channel: string; ts: string } | undefined;
+      while (card === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const record = await getObject(k, RECORDS, namespace, name);
+        card = (record.status?.approval as { slack?: { channel: string; ts: string } } | undefined)?.slack;
+      }
+      const message = slack.message(card.channel, card.ts)!;
+      const value = JSON.stringify(message.blocks).match(/"value":"(cir1:[^"]+)"/)![1]!;
+      const request = signedInteraction(blockActionsPayload({ userId: ALICE, channel: card.channel, messageTs: card.ts, actionId: 'ci_remediator_approve', value }), OPERATOR_SECRET);
+      const started = performance.now();
+      const response = await fetch(eventsUrl, { method: 'POST', headers: request.headers, body: request.body });
+      await response.text();
+      while (!approvedAt.has(name)) await new Promise((resolve) => setTimeout(resolve, 2));
+      latencies.push(approvedAt.get(name)! - started);
+    }
+    abort.abort();
+    console.log(`operator: ${count} clicks, one at a time, each on a new record's card, through POST /slack/events of the operator process`);
+    console.log(`  click to Approved in status (seen by a watch)  p50 ${fmt(median(latencies))}  p99 ${fmt(percentile(latencies, 0.99))}  max ${fmt(Math.max(...latencies))}`);
+  } finally {
+    await operator.stop();
+    await database.drop();
+  }
+}

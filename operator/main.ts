@@ -16,6 +16,13 @@ import { createMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { testHooks, type TestHooks } from './test-hooks.ts';
 import type { ModelConfig } from '../src/analysis/model/model-config.ts';
 import type { ModelDeps } from './controllers/failurerecord.ts';
+// Types only: the Slack modules themselves are imported when Slack is configured (#startSlack).
+import type { SlackIntegration } from './slack/slack-integration.ts';
+import type { OperatorBridge } from './slack/operator-bridge.ts';
+
+/** The database unreachable this long raises the DatabaseUnreachable alert (Slack, at most once an hour). */
+const DATABASE_ALERT_AFTER_MS = 60_000;
+const DATABASE_PROBE_MS = 15_000;
 
 /**
  * The operator process: configuration in, a running operator out (the controllers it runs while it leads
@@ -29,6 +36,8 @@ import type { ModelDeps } from './controllers/failurerecord.ts';
  */
 
 export const COMPONENT = 'ci-remediator-operator';
+/** Slack's answers for a token it no longer accepts. */
+const REFUSED_TOKEN_CODES: ReadonlySet<string> = new Set(['invalid_auth', 'token_revoked', 'account_inactive', 'not_authed', 'token_expired']);
 /** Whole shutdown budget stays under the 10 s Kubernetes gives by default before SIGKILL... and the contract. */
 const DRAIN_TIMEOUT_MS = 6_000;
 
@@ -65,6 +74,12 @@ class Operator {
   #opening: Promise<Store> | undefined;
   #stopping = false;
   #model: ModelDeps | undefined;
+  #slack: SlackIntegration | undefined;
+  #bridge: OperatorBridge | undefined;
+  #notifier: Notifier | undefined;
+  #databaseDownSince: number | undefined;
+  #githubRefused = false;
+  #databaseProbe: NodeJS.Timeout | undefined;
   #done!: (code: number) => void;
   readonly #hooks: TestHooks;
 
@@ -106,8 +121,38 @@ class Operator {
         new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
       ]),
     );
+    this.#events = new EventRecorder({
+      clients: this.#clients,
+      component: COMPONENT,
+      instance: config.identity,
+      log: this.#log,
+      canWrite: () => this.#canWrite(),
+    });
+    // Slack before the HTTP server: its /slack/events route is one of the server's (answering 503 until started).
+    if (config.slack !== undefined) {
+      try {
+        await this.#createSlack();
+      } catch (error) {
+        this.#log.fatal({ err: errorMessage(error) }, 'cannot start slack');
+        return 1;
+      }
+    }
     try {
       this.#sources = startGitHubSources({ config, clients: this.#clients, log: this.#log, registry: this.#metrics.registry, store: () => this.#getStore(), canPoll: () => this.#canWrite() && !this.#stopping });
+      const routes = { ...this.#slack?.routes, ...this.#sources.routes };
+      if (config.ingestSecret !== undefined) {
+        routes[INGEST_PATH] = createIngestHandler({
+          secret: config.ingestSecret,
+          clients: this.#clients,
+          namespaces: config.namespaces,
+          defaultNamespace: config.ingestNamespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined),
+          log: this.#log,
+          registry: this.#metrics.registry,
+          maxBodies: config.ingestMaxBodies,
+          bodyTimeoutMs: config.ingestBodyTimeoutMs,
+          githubWebUrl: githubWebUrlOf(config.githubApiUrl),
+        });
+      }
       this.#http = await startHealthServer({
         address: config.httpAddress,
         port: config.httpPort,
@@ -119,23 +164,9 @@ class Operator {
           headersTimeoutMs: config.ingestHeaderTimeoutMs,
           requestTimeoutMs: config.ingestHeaderTimeoutMs + config.ingestBodyTimeoutMs,
         },
-        // Served by every replica, leader or not: creating a record needs no lease.
-        routes: {
-          ...this.#sources.routes,
-          ...(config.ingestSecret !== undefined && {
-            [INGEST_PATH]: createIngestHandler({
-              secret: config.ingestSecret,
-              clients: this.#clients,
-              namespaces: config.namespaces,
-              defaultNamespace: config.ingestNamespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined),
-              log: this.#log,
-              registry: this.#metrics.registry,
-              maxBodies: config.ingestMaxBodies,
-              bodyTimeoutMs: config.ingestBodyTimeoutMs,
-              githubWebUrl: githubWebUrlOf(config.githubApiUrl),
-            }),
-          }),
-        },
+        // Served by every replica, leader or not: creating a record needs no lease, and a Slack decision is a
+        // status write with a precondition (operator/slack/operator-bridge.ts).
+        ...(Object.keys(routes).length > 0 && { routes }),
       });
       this.#metricsHttp = await startHealthServer({ address: config.metricsAddress, port: config.metricsPort, registry: this.#metrics.registry, ready: () => this.#ready() });
     } catch (error) {
@@ -144,16 +175,20 @@ class Operator {
       await this.#metricsHttp?.close();
       return 1;
     }
-    this.#log.info({ address: this.#http.address, port: this.#http.port, ingest: config.ingestSecret !== undefined }, 'http server listening');
+    this.#log.info({ address: this.#http.address, port: this.#http.port, ingest: config.ingestSecret !== undefined, slack: config.slack?.mode ?? false }, 'http server listening');
     this.#log.info({ address: this.#metricsHttp.address, port: this.#metricsHttp.port }, 'metrics server listening');
-
-    this.#events = new EventRecorder({
-      clients: this.#clients,
-      component: COMPONENT,
-      instance: config.identity,
-      log: this.#log,
-      canWrite: () => this.#canWrite(),
-    });
+    if (this.#slack !== undefined) {
+      try {
+        // auth.test (and in Socket Mode the connection): a refused token is fatal, named in the log.
+        await this.#slack.start();
+      } catch (error) {
+        this.#log.fatal({ err: errorMessage(error) }, 'slack refused the operator\'s credentials');
+        await this.#http.close();
+        return 1;
+      }
+      this.#databaseProbe = setInterval(() => void this.#probeDatabase(), DATABASE_PROBE_MS);
+      this.#databaseProbe.unref();
+    }
     // Open the store now so a wrong URL shows up at start; a database that is merely down is retried per
     // reconcile (records wait with Ready=False/AuditUnavailable), not fatal.
     this.#getStore().catch((error: unknown) => this.#log.warn({ err: errorMessage(error) }, 'store not available yet; records will wait'));
@@ -266,17 +301,87 @@ class Operator {
       events: this.#events!,
       store: () => this.#getStore(),
       canWrite: () => this.#canWrite() && !this.#stopping,
-      notifier: this.#options.notifier ?? this.#hooks.notifier ?? NOOP_NOTIFIER,
+      notifier: this.#options.notifier ?? this.#hooks.notifier ?? this.#notifier ?? NOOP_NOTIFIER,
+      slackConfigured: this.#slack !== undefined,
+      ...(this.#slack?.alerter !== undefined && { onGitHubCredentials: (refused: boolean, detail: string) => this.#onGitHubCredentials(refused, detail) }),
       ...(this.#hooks.analyze !== undefined && { analyze: this.#hooks.analyze }),
       ...(this.#model !== undefined && { model: this.#model }),
     });
+    if (this.#bridge !== undefined) {
+      const runtime = this.#runtime;
+      this.#bridge.policyFromCache = (namespace, name) => runtime.policy(namespace, name);
+    }
     this.#runtime.start().catch((error: unknown) => this.#log.error({ err: errorMessage(error) }, 'controllers failed to start'));
   }
 
   async #stopRuntime(drainMs: number): Promise<void> {
     const runtime = this.#runtime;
     this.#runtime = undefined;
+    if (this.#bridge !== undefined) this.#bridge.policyFromCache = () => undefined;
     await runtime?.stop(drainMs);
+  }
+
+  /**
+   * The Slack integration, imported only now: Bolt and the web client are megabytes an operator without Slack
+   * never loads. The decision callbacks are served by every replica (see operator-bridge.ts).
+   */
+  async #createSlack(): Promise<void> {
+    const slackConfig = this.#config.slack!;
+    const [{ createSlackIntegration }, { OperatorBridge, CardRecoveringNotifier }] = await Promise.all([import('./slack/slack-integration.ts'), import('./slack/operator-bridge.ts')]);
+    const bridge = new OperatorBridge({
+      clients: this.#clients!,
+      store: () => this.#getStore(),
+      events: this.#events!,
+      metrics: this.#metrics,
+      log: this.#log,
+      notifier: () => this.#slack?.notifier ?? NOOP_NOTIFIER,
+      ...(this.#hooks.checkpoint !== undefined && { checkpoint: this.#hooks.checkpoint }),
+    });
+    this.#bridge = bridge;
+    this.#slack = await createSlackIntegration({
+      config: slackConfig,
+      log: this.#log,
+      registry: this.#metrics.registry,
+      instance: this.#config.identity,
+      decisions: bridge.decisions,
+      channelsFor: bridge.channelsFor,
+      saveThread: bridge.saveThread,
+      saveCard: bridge.saveCard,
+      onDeliveryError: (error) => {
+        bridge.onDeliveryError(error);
+        if (REFUSED_TOKEN_CODES.has(error.code)) void this.#slack?.alerter?.alert('SlackCredentialsRefused', `Slack answered ${error.code} to ${error.operation}`);
+      },
+    });
+    this.#notifier = new CardRecoveringNotifier(this.#slack.notifier, bridge);
+  }
+
+  /** GitHub refused the token (alert, at most once an hour) or accepted it again (the next refusal alerts at once). */
+  #onGitHubCredentials(refused: boolean, detail: string): void {
+    if (refused) {
+      this.#githubRefused = true;
+      void this.#slack?.alerter?.alert('GitHubCredentialsRefused', `${detail}: remediations wait until the operator's GitHub credentials are fixed`);
+    } else if (this.#githubRefused) {
+      this.#githubRefused = false;
+      this.#slack?.alerter?.resolve('GitHubCredentialsRefused');
+    }
+  }
+
+  /** Alerts (once an hour at most) when the audit store has not answered for a minute; resolves when it does. */
+  async #probeDatabase(): Promise<void> {
+    if (!this.#canWrite() || this.#stopping) return;
+    try {
+      const store = await this.#getStore();
+      await store.queryAudit({}, { limit: 1 });
+      if (this.#databaseDownSince !== undefined) this.#slack?.alerter?.resolve('DatabaseUnreachable');
+      this.#databaseDownSince = undefined;
+    } catch (error) {
+      const now = Date.now();
+      this.#databaseDownSince ??= now;
+      if (now - this.#databaseDownSince >= DATABASE_ALERT_AFTER_MS) {
+        const seconds = Math.round((now - this.#databaseDownSince) / 1000);
+        void this.#slack?.alerter?.alert('DatabaseUnreachable', `the audit database has not answered for ${seconds} s: ${errorMessage(error)}; records wait with Ready=False/AuditUnavailable`);
+      }
+    }
   }
 
   async shutdown(code: number): Promise<void> {
@@ -295,6 +400,9 @@ class Operator {
       if (runtime !== undefined) await runtime.stop(DRAIN_TIMEOUT_MS, () => this.#canWriteDraining());
       await this.#sources?.stop();
       await this.#events?.flush(1_000);
+      clearInterval(this.#databaseProbe);
+      // Queued Slack messages go out (bounded by the hard stop) before the lease is released.
+      await this.#slack?.stop();
       await this.#elector?.stop(true);
       await this.#http?.close();
       await this.#store?.close();

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FailureRecordStatus } from '../src/api/failure-record.ts';
 import { INITIAL_PHASE, REGATEABLE_PHASES } from '../src/api/lifecycle.ts';
 import type { OperatorConfig } from '../src/config/operator-config.ts';
+import type { RemediationPolicy } from '../src/api/remediation-policy.ts';
 import type { Notifier } from '../src/notify/notifier.ts';
 import type { Store } from '../src/store/index.ts';
 import { AnalysisPool } from './controllers/analysis-pool.ts';
@@ -9,7 +10,7 @@ import { ApprovalReconciler } from './controllers/approval.ts';
 import { ExecutionReconciler } from './controllers/execution.ts';
 import { FailureRecordReconciler, slimRecordForCache, type AnalyzeFn, type ModelDeps } from './controllers/failurerecord.ts';
 import { configuredProviders } from '../src/policy/analysis-provider.ts';
-import { createExecutor } from './controllers/github-executor.ts';
+import { createExecutor, type CredentialsObserver } from './controllers/github-executor.ts';
 import { PolicyIndex } from './controllers/policy-index.ts';
 import { PLURAL as RECORD_PLURAL, type RecordObject } from './controllers/record-object.ts';
 import { POLICY_PLURAL, RemediationPolicyReconciler } from './controllers/remediationpolicy.ts';
@@ -49,6 +50,10 @@ export interface RuntimeOptions {
   analyze?: AnalyzeFn;
   /** The model analyzer, built once at start when an API key is configured (main.ts). */
   model?: ModelDeps;
+  /** False without Slack settings: a record awaiting approval then says SlackNotConfigured. */
+  slackConfigured?: boolean;
+  /** Whether GitHub accepts the credentials, from each of its answers (the operator's alerts). */
+  onGitHubCredentials?: CredentialsObserver;
 }
 
 /** What runs while this replica leads. */
@@ -61,6 +66,7 @@ export class Runtime {
   readonly #policyController: Controller;
   readonly #policyGenerations = new Map<string, number | undefined>();
   readonly #analysis: AnalysisPool;
+  readonly #index: PolicyIndex;
   #draining = false;
   #drainCanWrite: (() => boolean) | undefined;
   #synced = false;
@@ -93,7 +99,8 @@ export class Runtime {
     });
 
     const index = new PolicyIndex(this.#policies);
-    const executor = createExecutor(config, log, metrics);
+    this.#index = index;
+    const executor = createExecutor(config, log, { metrics, ...(options.onGitHubCredentials !== undefined && { onCredentials: options.onGitHubCredentials }) });
     // One notifier for all three owners, so a record's notices keep their order across the two queues.
     const notifier = new SequencedNotifier(options.notifier, log);
     const shared = { records: this.#records, clients, store: options.store, events: options.events, metrics, notifier, canWrite, log };
@@ -111,6 +118,7 @@ export class Runtime {
       ...(options.analyze !== undefined && { analyze: options.analyze }),
       githubConfigured: executor !== undefined,
       ...(options.model !== undefined && { model: options.model }),
+      slackConfigured: options.slackConfigured ?? false,
     });
     const approvalReconciler = new ApprovalReconciler({ ...shared, regate: recordReconciler.reconcile });
     // AutoApproved, Approved and later phases: the remediation executor, on a queue of its own (routing.ts).
@@ -153,6 +161,14 @@ export class Runtime {
       metrics,
       log,
     });
+  }
+
+  /** A valid policy by name from the cache (the Slack channels of a record's governing policy). */
+  policy(namespace: string, name: string): RemediationPolicy | undefined {
+    const object = this.#policies.list(namespace).find((candidate) => candidate.metadata?.name === name);
+    if (object === undefined) return undefined;
+    const parsed = this.#index.parse(object);
+    return parsed.ok ? parsed.policy : undefined;
   }
 
   synced(): boolean {

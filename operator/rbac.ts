@@ -23,12 +23,13 @@ export const OPERATOR_RULES: readonly OperatorRule[] = [
     apiGroups: [API_GROUP],
     resources: [RECORD_PLURAL],
     // list/watch: the informers (runtime/informer.ts); patch: the finalizer (runtime/kube.ts patchFinalizers);
-    // create: POST /api/v1/failures (http/ingest.ts).
-    verbs: ['list', 'watch', 'patch', 'create'],
-    why: 'record informer, finalizer, ingest endpoint',
+    // create: POST /api/v1/failures (http/ingest.ts); get: a Slack decision reads the record live, never
+    // from a cache (slack/operator-bridge.ts).
+    verbs: ['get', 'list', 'watch', 'patch', 'create'],
+    why: 'record informer, finalizer, ingest endpoint, Slack decisions',
   },
   { apiGroups: [API_GROUP], resources: [`${RECORD_PLURAL}/status`], verbs: ['patch'], why: 'status writes (transition writer, conditions)' },
-  { apiGroups: [API_GROUP], resources: [POLICY_PLURAL], verbs: ['list', 'watch'], why: 'policy informer' },
+  { apiGroups: [API_GROUP], resources: [POLICY_PLURAL], verbs: ['get', 'list', 'watch'], why: 'policy informer; the approvers of a Slack click (read live)' },
   { apiGroups: [API_GROUP], resources: [`${POLICY_PLURAL}/status`], verbs: ['patch'], why: 'policy status (matchedRecords, Valid)' },
   { apiGroups: [''], resources: ['events'], verbs: ['create'], why: 'runtime/events.ts (core/v1 Events on records)' },
 ];

@@ -11,15 +11,20 @@ import { analyzeRecord } from './controllers/analyze-record.ts';
  *  - CI_REMEDIATOR_TEST_NOTIFY_URL: every notice is POSTed there as JSON, and the next notice waits for the
  *    answer (so a test can look at the audit log and the record while the operator waits);
  *  - CI_REMEDIATOR_TEST_SLOW_ANALYSIS=NAME=DURATION[,NAME=DURATION...]: the analysis of the records named
- *    NAME waits DURATION before it runs (a stand-in for a slow model, on the analysis pool and its deadline).
+ *    NAME waits DURATION before it runs (a stand-in for a slow model, on the analysis pool and its deadline);
+ *  - CI_REMEDIATOR_TEST_CRASH=before-decision-write|after-decision-write: the process SIGKILLs itself at that
+ *    point of a Slack decision (a leader dying between the click and the status write, or between the status
+ *    write and the card update), so a test can show what the next leader does.
  */
 export interface TestHooks {
   notifier?: Notifier;
   analyze?: AnalyzeFn;
+  checkpoint?: (point: 'before-decision-write' | 'after-decision-write') => void;
 }
 
 export const TEST_NOTIFY_URL_ENV = 'CI_REMEDIATOR_TEST_NOTIFY_URL';
 export const TEST_SLOW_ANALYSIS_ENV = 'CI_REMEDIATOR_TEST_SLOW_ANALYSIS';
+export const TEST_CRASH_ENV = 'CI_REMEDIATOR_TEST_CRASH';
 
 export function testHooks(env: NodeJS.ProcessEnv): TestHooks {
   const hooks: TestHooks = {};
@@ -27,6 +32,13 @@ export function testHooks(env: NodeJS.ProcessEnv): TestHooks {
   if (url !== undefined && url !== '') hooks.notifier = postingNotifier(url);
   const slow = env[TEST_SLOW_ANALYSIS_ENV];
   if (slow !== undefined && slow !== '') hooks.analyze = slowAnalyzer(parseSlow(slow));
+  const crash = env[TEST_CRASH_ENV];
+  if (crash !== undefined && crash !== '') {
+    if (crash !== 'before-decision-write' && crash !== 'after-decision-write') throw new Error(`${TEST_CRASH_ENV}: expected before-decision-write or after-decision-write, got '${crash}'`);
+    hooks.checkpoint = (point) => {
+      if (point === crash) process.kill(process.pid, 'SIGKILL');
+    };
+  }
   return hooks;
 }
 

@@ -62,7 +62,7 @@ export class ApprovalReconciler {
         path: [{ from: 'AwaitingApproval', to: 'Expired' }],
         reasons: [message],
         about: { ...(parsed.success ? { repository: parsed.data.repository } : repositoryOf(record)), ...categoryOf(record) },
-        status: { ...status, phase: 'Expired', conditions, approval: { ...approval, decision: 'expired', decidedBy: 'system', decidedAt: now.toISOString() } },
+        status: { ...status, phase: 'Expired', conditions, approval: { ...approval, decision: 'expired', decidedBy: 'system', decidedAt: now.toISOString(), escalatedAt: now.toISOString() } },
         event: { type: 'Warning', reason: Reason.Expired, message },
         actor: 'system',
       });

@@ -1,4 +1,4 @@
-import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
+import { FAILURE_RECORD_FINALIZER, FailureRecordSpec, type FailureRecord, type AnalysisStatus, type FailurePhase, type FailureRecordStatus, type GateStatus } from '../../src/api/failure-record.ts';
 import {
   deriveReady,
   INITIAL_PHASE,
@@ -89,6 +89,8 @@ export interface FailureRecordReconcilerOptions extends RecordOwnerDeps {
   githubConfigured?: boolean;
   /** The model analyzer (built once at start, with an API key): records whose policy says `provider: openai` use it. */
   model?: ModelDeps;
+  /** False when the operator has no Slack settings: a record awaiting approval says so (SlackNotConfigured). */
+  slackConfigured?: boolean;
 }
 
 export interface ModelDeps {
@@ -99,6 +101,9 @@ export interface ModelDeps {
 
 /** The condition a model-analysed record carries: True when the model's verdict was merged, False with why it was not. */
 export const MODEL_CONDITION = 'ModelAnalysis';
+
+/** The condition that tells a record awaiting approval that nobody was asked (no Slack settings). */
+export const SLACK_CONDITION = 'SlackNotified';
 
 const MAX_REASONS = 32;
 /** The policy's approval.timeout when a policy somehow has none (the schema defaults it to this). */
@@ -165,6 +170,7 @@ export class FailureRecordReconciler {
     let spec: FailureRecordSpec | undefined;
     let analyzedNow = false;
     let owned: readonly string[] = PRE_APPROVAL_CONDITIONS;
+    let askNow = false;
 
     try {
       const parsed = FailureRecordSpec.safeParse(record.spec);
@@ -247,6 +253,25 @@ export class FailureRecordReconciler {
         next.approval = { ...original.approval, requestedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
       }
 
+      // Waiting for a person whom nobody can ask: say so where `kubectl describe` shows it.
+      if (target === 'AwaitingApproval' && this.#options.slackConfigured === false) {
+        next.conditions = setCondition(
+          next.conditions,
+          {
+            type: SLACK_CONDITION,
+            status: 'False',
+            reason: 'SlackNotConfigured',
+            message: 'approval needed, but the operator has no Slack settings (--slack-bot-token-file and --slack-signing-secret-file or --slack-app-token-file): nobody was asked; docs/slack.md',
+            ...at,
+          },
+          now,
+        );
+      } else if (target === 'AwaitingApproval' && from === 'AwaitingApproval' && next.conditions?.some((condition) => condition.type === SLACK_CONDITION)) {
+        // Slack was configured since: drop the condition, and ask now (below) those nobody asked.
+        next.conditions = next.conditions.filter((condition) => condition.type !== SLACK_CONDITION);
+        askNow = true;
+      }
+
       // Landing on AutoApproved with nothing to execute it: say so in this write rather than in a second one.
       const waits = target === 'AutoApproved' ? awaitingCredentials(analysis.proposedRemediation.action, this.#options.githubConfigured ?? true) : undefined;
       if (waits !== undefined) {
@@ -307,15 +332,30 @@ export class FailureRecordReconciler {
     next = finish(next, blocker);
 
     if (!equalJson(original, next)) {
+      let written: RecordObject;
       try {
-        await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), rv(record), next));
+        written = await this.#writes.write(key, () => patchStatus<RecordObject>(this.#options.clients, recordRef(record), rv(record), next));
       } catch (error) {
         // The original failure says more than the status write that followed it.
         throw failure ?? error;
       }
       // A re-gate that kept the phase is no transition, but still worth an Event.
+      if (regated === undefined && askNow && next.phase === 'AwaitingApproval') {
+        const message = 'waiting for approval since before Slack was configured';
+        await this.#options.notifier
+          .notify({ record: written as unknown as FailureRecord, from: 'AwaitingApproval', to: 'AwaitingApproval', reason: 'SlackConfigured', message, actor: 'operator', at: now })
+          .catch((error: unknown) => this.#options.log.warn({ key, err: errorMessage(error) }, 'notifier failed'));
+      }
       if (regated !== undefined) {
-        this.#options.events.emit(record, 'Normal', Reason.Regated, `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`);
+        const message = `re-gated after a policy change (${regated.from} -> ${regated.to}): ${next.gate?.decision ?? ''}`;
+        this.#options.events.emit(record, 'Normal', Reason.Regated, message);
+        // Still waiting for a person, under a new policy generation: the old card's buttons are stale, so the
+        // notifier retires it and posts a new one (its digest binds the policy generation).
+        if (next.phase === 'AwaitingApproval') {
+          await this.#options.notifier
+            .notify({ record: written as unknown as FailureRecord, from: 'AwaitingApproval', to: 'AwaitingApproval', reason: Reason.Regated, message, actor: 'operator', at: now })
+            .catch((error: unknown) => this.#options.log.warn({ key, err: errorMessage(error) }, 'notifier failed'));
+        }
       }
     }
 

@@ -24,6 +24,7 @@ import { validateSpecOrigin } from '../../src/ingest/spec-origin.ts';
 import { describeSpecIssues, redactFailureRecordSpec } from '../../src/logs/redaction/failure-record-spec.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { FIELD_MANAGER, type KubeClients } from '../runtime/kube.ts';
+import { acceptJsonPost } from './json-post.ts';
 
 /**
  * `POST /api/v1/failures`: the action's endpoint mode, for runners that cannot reach the Kubernetes API. A
@@ -106,24 +107,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
   };
 
   return (request, response) => {
-    if (request.method !== 'POST') {
-      requests.inc({ code: '405' });
-      response.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end('{"error":"method-not-allowed","message":"Use POST."}\n');
-      return;
-    }
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json') {
-      response.setHeader('connection', 'close');
-      refuse(request, response, 415, 'unsupported-media-type', `Content-Type must be application/json (got '${mediaType || 'none'}').`);
-      return;
-    }
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBodyBytes) {
-      // Refused before a byte of the body is read; the connection closes instead of draining the rest.
-      response.setHeader('connection', 'close');
-      refuse(request, response, 413, 'body-too-large', `The body must be at most ${maxBodyBytes} bytes (Content-Length says ${declared}).`);
-      return;
-    }
+    if (!acceptJsonPost(request, response, { requests, refuse, maxBodyBytes })) return;
     // Both header checks are cheap and refuse stale, unsigned or garbled traffic before the body is read.
     try {
       checkTimestamp(header(request, TIMESTAMP_HEADER), now());
@@ -138,6 +122,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       throw error;
     }
 
+    const declared = Number(request.headers['content-length']);
     if (inFlight.bodies >= maxBodies || (Number.isFinite(declared) && inFlight.bytes + declared > maxBytesInFlight)) {
       response.setHeader('connection', 'close');
       answer(response, 503, { error: 'busy', message: 'Too many reports are being received right now; retry shortly.' }, { 'retry-after': '1' });

@@ -96,7 +96,7 @@ export async function createSlackIntegration(options: SlackIntegrationOptions): 
             handler(request, response);
           },
         };
-  const decisions = { ...options.decisions, onError: (what: string, error: unknown) => log.warn({ what, err: errorMessage(error) }, 'slack click: a step failed') };
+  const decisions = { onCardNotUpdated: (record: FailureRecord) => notifier.refreshCard(record), ...options.decisions, onError: (what: string, error: unknown) => log.warn({ what, err: errorMessage(error) }, 'slack click: a step failed') };
   const appOptions = {
     botToken: config.botToken,
     slackApiUrl: config.apiUrl,

@@ -8,6 +8,7 @@ import type { Store } from '../../src/store/index.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { PolicyFilter } from './policy-filter.ts';
 import { FAILED_RUN_CONCLUSIONS, type RunReporter } from './run-reporter.ts';
+import { acceptJsonPost } from '../http/json-post.ts';
 
 /**
  * `POST /api/v1/github/webhook`: GitHub's `workflow_run` and `workflow_job` events (a GitHub App's webhook or a
@@ -106,22 +107,7 @@ export function createGitHubWebhookHandler(options: GitHubWebhookOptions): Webho
   };
 
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    if (request.method !== 'POST') {
-      requests.inc({ code: '405' });
-      response.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end('{"error":"method-not-allowed","message":"Use POST."}\n');
-      return;
-    }
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json') {
-      refuse(request, response, 415, 'unsupported-media-type', `Content-Type must be application/json (got '${mediaType || 'none'}'); set the webhook's content type to application/json.`);
-      return;
-    }
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBodyBytes) {
-      response.setHeader('connection', 'close');
-      refuse(request, response, 413, 'body-too-large', `The body must be at most ${maxBodyBytes} bytes (Content-Length says ${declared}).`);
-      return;
-    }
+    if (!acceptJsonPost(request, response, { requests, refuse, maxBodyBytes, mediaTypeHint: "set the webhook's content type to application/json" })) return;
     if (header(request, 'x-hub-signature-256') === undefined) {
       refuse(request, response, 401, 'signature-missing', 'X-Hub-Signature-256 is missing: give the webhook a secret (the one in --github-webhook-secret-file).');
       return;

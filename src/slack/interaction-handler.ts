@@ -78,6 +78,8 @@ export interface InteractionDependencies {
   now?: () => Date;
   /** Reports what went wrong after the decision (a card that could not be updated, an audit that failed). */
   onError?: (what: string, error: unknown) => void;
+  /** The card of an accepted decision could not be replaced: try again later (the notifier's refreshCard). */
+  onCardNotUpdated?: (record: RecordWithUid) => void;
 }
 
 export type InteractionOutcome = { accepted: true; decision: ApprovalDecision; record: RecordRef } | { accepted: false; reason: RefusalReason; record?: RecordRef };
@@ -172,7 +174,10 @@ export async function handleApprovalClick(rawPayload: unknown, deps: Interaction
   await deps.audit({ record: ref, actor: actor.userId, decision, accepted: true, ...clickKey, at }).catch((error: unknown) => report('audit of an accepted click', error));
   if (channel !== undefined && messageTs !== undefined) {
     const card = decidedCard(result.record, { decision, by: actor.userId, at: new Date(result.record.status?.approval?.decidedAt ?? at.toISOString()) });
-    await deps.client.chat.update({ channel, ts: messageTs, text: card.text, blocks: card.blocks }).catch((error: unknown) => report(`card update (${errorMessage(error)})`, error));
+    await deps.client.chat.update({ channel, ts: messageTs, text: card.text, blocks: card.blocks }).catch((error: unknown) => {
+      report(`card update (${errorMessage(error)})`, error);
+      deps.onCardNotUpdated?.(result.record);
+    });
   }
   return { accepted: true, decision, record: ref };
 }

@@ -100,6 +100,9 @@ describe('gating', () => {
     expect(record.status?.gate).toMatchObject({ decision: 'approval', policyName: 'protected' });
     expect((record.status?.gate as { reasons: string[] }).reasons.join('\n')).toMatch(/protected/);
     expectGatedConditions(record);
+    // This operator has no Slack settings: the record says that nobody was asked.
+    expect(conditionOf(record, 'SlackNotified')).toMatchObject({ status: 'False', reason: 'SlackNotConfigured' });
+    expect(conditionOf(record, 'SlackNotified')?.message).toMatch(/--slack-bot-token-file/);
     await expectTransitionEvents(record);
     await expectCompleteAudit(database.url, [record]);
   });

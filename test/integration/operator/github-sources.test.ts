@@ -350,9 +350,9 @@ describe('the poller and the rate limit', () => {
     );
     expect(retried.first.path).toBe(hit.path);
     expect(retried.at - hitAt).toBeGreaterThanOrEqual(2_000);
-    const metrics = await operator.get('/metrics');
-    expect(metrics.body).toMatch(/^ci_remediator_github_rate_limit_remaining \d+$/m);
-    expect(metrics.body).toMatch(/^ci_remediator_poller_listings_total\{result="not-modified"\} \d+$/m);
+    const metrics = await operator.metrics();
+    expect(metrics.samples.some((sample) => sample.name === 'ci_remediator_github_rate_limit_remaining')).toBe(true);
+    expect(metrics.samples.some((sample) => sample.name === 'ci_remediator_poller_listings_total' && sample.labels.result === 'not-modified')).toBe(true);
   }, 60_000);
 });
 
