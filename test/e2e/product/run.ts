@@ -8,7 +8,7 @@
 // the control plane and helm binaries (built once per machine from the Go module proxy, cached).
 import { parseArgs } from 'node:util';
 import { applyPolicy, say, startEnvironment, type Environment } from './environment.ts';
-import { SCENARIOS, ScenarioContext, Skip, type Scenario } from './scenarios.ts';
+import { SCENARIOS, ScenarioContext, type Scenario } from './scenarios.ts';
 import { formatTimeline, timelineOf } from './timeline.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
@@ -22,7 +22,7 @@ const DEADLINE_MS = 10 * 60_000;
 
 interface Outcome {
   scenario: Scenario;
-  status: 'passed' | 'failed' | 'skipped';
+  status: 'passed' | 'failed';
   detail?: string;
   ms: number;
   context: ScenarioContext;
@@ -35,9 +35,7 @@ async function runScenario(env: Environment, scenario: Scenario): Promise<Outcom
     await scenario.run(context);
     return { scenario, status: 'passed', ms: Date.now() - started, context };
   } catch (error) {
-    const ms = Date.now() - started;
-    if (error instanceof Skip) return { scenario, status: 'skipped', detail: error.message, ms, context };
-    return { scenario, status: 'failed', detail: error instanceof Error ? error.message : String(error), ms, context };
+    return { scenario, status: 'failed', detail: error instanceof Error ? error.message : String(error), ms: Date.now() - started, context };
   }
 }
 
@@ -62,10 +60,9 @@ try {
 
   process.stdout.write('\n');
   for (const outcome of outcomes) {
-    const label = outcome.status === 'passed' ? 'passed' : outcome.status === 'skipped' ? 'SKIPPED' : 'FAILED';
+    const label = outcome.status === 'passed' ? 'passed' : 'FAILED';
     process.stdout.write(`(${outcome.scenario.id}) ${outcome.scenario.title}: ${label} in ${(outcome.ms / 1000).toFixed(1)} s\n`);
-    if (outcome.detail !== undefined) process.stdout.write(`    ${outcome.status === 'skipped' ? 'skipped' : 'deviation'}: ${outcome.detail.split('\n').join('\n    ')}\n`);
-    for (const note of outcome.context.notes) process.stdout.write(`    note: ${note}\n`);
+    if (outcome.detail !== undefined) process.stdout.write(`    deviation: ${outcome.detail.split('\n').join('\n    ')}\n`);
     for (const record of outcome.context.records) {
       // Read again: a scenario that failed early left its records where they were then.
       await outcome.context.record(record.name).catch(() => undefined);
@@ -79,7 +76,7 @@ try {
   const count = (status: Outcome['status']): number => outcomes.filter((outcome) => outcome.status === status).length;
   failed = count('failed') > 0 || refused.length > 0;
   process.stdout.write(
-    `\n[e2e] ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped; ` +
+    `\n[e2e] ${count('passed')} passed, ${count('failed')} failed; ` +
       `${(setupMs / 1000).toFixed(1)} s to set up, ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`,
   );
   if (failed) process.stdout.write(`[e2e] operator's last output:\n${env.operator.tail(20).split('\n').map((line) => line.slice(0, 600)).join('\n')}\n`);
