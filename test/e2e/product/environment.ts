@@ -58,10 +58,11 @@ export function say(message: string): void {
   process.stdout.write(`[e2e] ${message}\n`);
 }
 
-export async function startEnvironment(): Promise<Environment> {
+/** `onClose` gets the cleanup at once, so a run interrupted while this is still starting can stop what it started. */
+export async function startEnvironment(onClose?: (close: () => Promise<void>) => void, signal?: AbortSignal): Promise<Environment> {
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
-    for (const closer of closers.reverse()) {
+    for (const closer of closers.splice(0).reverse()) {
       try {
         await closer();
       } catch (error) {
@@ -69,19 +70,23 @@ export async function startEnvironment(): Promise<Environment> {
       }
     }
   };
+  onClose?.(close);
   try {
     say('building the CLI bundle the operator runs (npm run build)');
     execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-cli.mjs')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     say('helm (scripts/tools/helm.sh; built once from the Go module proxy) and a control plane of its own');
     const helmPath = await helmBinary();
     // The chart installs the CRDs itself: it refuses to adopt ones it does not own.
-    const cluster = await startPrivateControlPlane({ crds: false }).catch((error: unknown) => {
+    const starting = startPrivateControlPlane({ crds: false }).catch((error: unknown) => {
       // Its ports are picked free just before the daemons bind them; on a busy machine another process can
-      // take one in between. One more try with fresh ports; a second failure is real.
+      // take one in between. One more try with fresh ports (not after Ctrl-C); a second failure is real.
+      if (signal?.aborted === true) throw error;
       say(`the control plane did not start, trying once more: ${String(error).split('\n')[0]}`);
       return startPrivateControlPlane({ crds: false });
     });
-    closers.push(() => cluster.destroy());
+    // Registered before it is up: an interrupted run waits for the start to end, then stops the daemons.
+    closers.push(async () => (await starting.catch(() => undefined))?.destroy());
+    const cluster = await starting;
     const admin = kube(cluster.kubeconfig);
     const database = await createTestDatabase();
     closers.push(() => database.drop());

@@ -40,16 +40,28 @@ async function runScenario(env: Environment, scenario: Scenario): Promise<Outcom
 }
 
 const started = Date.now();
-const watchdog = setTimeout(() => {
-  process.stderr.write(`[e2e] FAILED: not finished within ${DEADLINE_MS / 60_000} minutes\n`);
-  process.exit(1);
-}, DEADLINE_MS);
-watchdog.unref();
-
 let env: Environment | undefined;
+let cleanUp: (() => Promise<void>) | undefined;
+const interrupted = new AbortController();
+let aborting: Promise<unknown> | undefined;
+
+/**
+ * Stops what the run started (the control plane's daemons are detached and would outlive it) and exits 1:
+ * on the deadline, and on Ctrl-C or a SIGTERM from CI.
+ */
+function abort(why: string): void {
+  process.stderr.write(`[e2e] FAILED: ${why}; stopping the control plane and the servers\n`);
+  interrupted.abort();
+  const giveUp = new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+  aborting = Promise.race([cleanUp?.(), giveUp]).finally(() => process.exit(1));
+}
+setTimeout(() => abort(`not finished within ${DEADLINE_MS / 60_000} minutes`), DEADLINE_MS).unref();
+process.once('SIGINT', () => abort('interrupted'));
+process.once('SIGTERM', () => abort('terminated'));
+
 let failed = true;
 try {
-  env = await startEnvironment();
+  env = await startEnvironment((close) => (cleanUp = close), interrupted.signal);
   const setupMs = Date.now() - started;
   for (const scenario of selected) for (const [name, spec] of Object.entries(scenario.policies)) await applyPolicy(env, name, spec);
   say(`environment ready in ${(setupMs / 1000).toFixed(1)} s; running scenarios ${selected.map((scenario) => scenario.id).join(', ')} side by side`);
@@ -85,4 +97,6 @@ try {
 } finally {
   await env?.close();
 }
+// An interrupted run exits once its cleanup is done, not before.
+await aborting;
 process.exit(failed ? 1 : 0);
