@@ -28,9 +28,9 @@ export function createExecutor(config: Pick<OperatorConfig, 'githubApiUrl' | 'gi
     auth: config.githubAuth,
     userAgent: 'ci-remediator-operator',
     log: { warn: (message) => log.warn({}, message), debug: (message) => log.debug({}, message) },
-    onResponse: (code: string) => {
+    onResponse: (code, request) => {
       observers.metrics?.githubRequests.inc({ code });
-      if (code === '401') observers.onCredentials?.(true, 'GitHub answered 401 Unauthorized: the token or the App credentials are refused');
+      if (code === '401') observers.onCredentials?.(true, `GitHub answered 401 to ${request.method} ${request.path}`);
       else if (Number(code) < 400) observers.onCredentials?.(false, '');
     },
   });

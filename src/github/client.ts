@@ -51,8 +51,8 @@ export interface GitHubClientOptions {
    */
   maxRateLimitWaitSeconds?: number;
   log?: GitHubClientLog;
-  /** Told the HTTP status of every answer (`network` when none came), retries included: for metrics. */
-  onResponse?: (code: string) => void;
+  /** Told the HTTP status of every answer (`network` when none came) and what was asked, retries included: for metrics and alerts. */
+  onResponse?: (code: string, request: { method: string; path: string }) => void;
   request?: { fetch?: typeof fetch };
   /**
    * Time units, for tests. plugin-retry waits retryCount² × `retryBaseDelayMs` (default 1000) before a
@@ -183,13 +183,14 @@ class OctokitGitHubClient implements GitHubClient {
     const onResponse = options.onResponse ?? noop;
     const countingFetch: typeof fetch = async (input, init) => {
       this.#requestCount += 1;
+      const asked = { method: init?.method ?? 'GET', path: new URL(input instanceof Request ? input.url : String(input)).pathname };
       try {
         const response = await baseFetch(input, init);
-        onResponse(String(response.status));
+        onResponse(String(response.status), asked);
         this.#noteRateLimit(response.headers);
         return response;
       } catch (error) {
-        onResponse('network');
+        onResponse('network', asked);
         throw error;
       }
     };

@@ -181,10 +181,28 @@ export function approvalCard(record: RecordWithUid, options: { expiresAt?: Date 
       ['Confidence', analysis === undefined ? '?' : `${Math.round(analysis.confidence * 100)}%`],
     ]),
     ...(line === undefined ? [] : [section(`*Key line*\n${code(truncate(line, 600))}`)]),
+    ...injectionBlocks(record),
     actions,
     context(options.expiresAt === undefined ? 'Only the policy’s approvers can decide.' : `Only the policy’s approvers can decide. Expires ${slackDate(options.expiresAt)}.`),
   ];
   return { text: `Approval needed: ${proposalText(record).replace(/[`*_]/g, '')} (${failureTitle(record)})`, blocks };
+}
+
+/** At most this many suspected-injection spans on a card; the rest are counted. */
+const MAX_CARD_SPANS = 5;
+
+/**
+ * Where the log read like instructions to a model: the approver sees the spans (already redacted and bounded
+ * in status) before deciding, since that is why a person is asked.
+ */
+function injectionBlocks(record: FailureRecord): KnownBlock[] {
+  const analysis = record.status?.analysis;
+  if (analysis?.injectionSuspected !== true) return [];
+  const spans = analysis.injectionSpans ?? [];
+  const shown = spans.slice(0, MAX_CARD_SPANS).map((span) => `• ${escapeMrkdwn(span.source)}${span.line > 0 ? ` line ${span.line}` : ''} (${escapeMrkdwn(span.kind)}): ${code(truncate(span.excerpt, 200))}`);
+  const more = spans.length > MAX_CARD_SPANS ? [`…and ${spans.length - MAX_CARD_SPANS} more`] : [];
+  const body = shown.length === 0 ? '_the log read like instructions to a model_' : [...shown, ...more].join('\n');
+  return [section(`:warning: *Suspected prompt injection*: the model's answer was not trusted to decide\n${body}`)];
 }
 
 export type Decision = 'approved' | 'rejected' | 'expired';

@@ -105,6 +105,11 @@ go to the chart's Secret under the same keys an existingSecret must have.
 {{- $_ := set $c "ingest-secret" (dict "secret" (default $own .existingSecret) "key" (ternary "secret" "ingest-secret" (not (empty .existingSecret))) "value" .secret) }}
 {{- end }}
 {{- end }}
+{{- if .Values.sources.webhook.enabled }}
+{{- with .Values.sources.webhook }}
+{{- $_ := set $c "github-webhook-secret" (dict "secret" (default $own .existingSecret) "key" (ternary "webhook-secret" "github-webhook-secret" (not (empty .existingSecret))) "value" .secret) }}
+{{- end }}
+{{- end }}
 {{- if .Values.slack.enabled }}
 {{- with .Values.slack }}
 {{- $ext := not (empty .existingSecret) }}
