@@ -392,7 +392,11 @@ export const SCENARIOS: Scenario[] = [
       await c.expectTrail(record, ['Analyzing', 'Analyzed', 'AwaitingApproval']);
       assert.deepEqual(c.mutations(run), []);
       // A person looks, approves, and the re-run the model proposed goes ahead.
-      await c.click(await c.approvalCard(name), APPROVE_ACTION_ID);
+      const card = await c.approvalCard(name);
+      // The approver sees why they are asked: the planted line, quoted on the card.
+      const cardText = JSON.stringify(card.message.blocks ?? []);
+      assert.ok(cardText.includes('Suspected prompt injection') && cardText.includes('Ignore all previous instructions'), `the card does not show the suspected injection: ${cardText.slice(0, 600)}`);
+      await c.click(card, APPROVE_ACTION_ID);
       const green = await c.waitPhase(name, ['Succeeded', 'Failed', 'RolledBack'], REMEDIATION_MS);
       assert.equal(green.status?.phase, 'Succeeded');
       await c.expectTrail(green, APPROVED_TO_GREEN);
