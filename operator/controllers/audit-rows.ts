@@ -16,12 +16,14 @@ export function transitionAuditRow(
   step: { from: string; to: string },
   reason: string,
   about: Pick<AuditEntryInput, 'repository' | 'category'>,
+  /** Who caused the step when it was not the operator (a Slack approver): the row names them. */
+  by?: Pick<AuditEntryInput, 'actor' | 'actorType'>,
 ): AuditEntryInput {
   const uid = record.metadata?.uid ?? '';
   return {
     idempotencyKey: `${uid}/${step.to}`,
-    actor: ACTOR,
-    actorType: 'system',
+    actor: by?.actor ?? ACTOR,
+    actorType: by?.actorType ?? 'system',
     action: 'transition',
     outcome: step.to,
     record: { namespace: record.metadata?.namespace, name: record.metadata?.name, uid },

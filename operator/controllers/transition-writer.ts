@@ -45,6 +45,8 @@ export interface TransitionRequest {
   remediation?: { action: string; result: RemediationOutcome };
   /** Who caused it, for the notifier: `operator` (default), a Slack user id, `system` for an expiry. */
   actor?: string;
+  /** Set for a person (a Slack approver): the transition's audit row then names `actor` as who did it. */
+  actorType?: AuditEntryInput['actorType'];
   /** Once the rows are in, with how many were new (0 on a retry): for side effects counted once per record. */
   onAudited?: (inserted: number) => void;
 }
@@ -75,7 +77,7 @@ export class TransitionWriter {
     const { store, writes, clients, events, metrics, notifier, log } = this.#options;
     const reasonOf = (i: number) => request.reasons[Math.min(i, request.reasons.length - 1)] ?? '';
 
-    const rows = [...(request.extraRows ?? []), ...path.map((step, i) => transitionAuditRow(record, step, reasonOf(i), request.about))];
+    const rows = [...(request.extraRows ?? []), ...path.map((step, i) => transitionAuditRow(record, step, reasonOf(i), request.about, person(request)))];
     const inserted = await (await store()).appendAuditBatch(rows);
     request.onAudited?.(inserted);
 
@@ -159,4 +161,8 @@ function observeStep(metrics: OperatorMetrics, step: Transition, record: RecordO
     const detected = Date.parse(String((record.spec as { detectedAt?: unknown } | undefined)?.detectedAt ?? ''));
     if (Number.isFinite(detected)) metrics.timeToGreenSeconds.observe(Math.max(0, at.getTime() - detected) / 1000);
   }
+}
+
+function person(request: TransitionRequest): Pick<AuditEntryInput, 'actor' | 'actorType'> | undefined {
+  return request.actor !== undefined && request.actorType !== undefined && request.actorType !== 'system' ? { actor: request.actor, actorType: request.actorType } : undefined;
 }

@@ -180,6 +180,7 @@ export class OperatorBridge {
           status: next,
           event: { type: 'Normal', reason: to, message },
           actor: userId,
+          actorType: 'slack',
         });
         this.#remember(record.metadata.uid);
         this.#options.checkpoint?.('after-decision-write');

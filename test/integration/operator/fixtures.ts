@@ -179,6 +179,8 @@ export interface AuditRow {
   record_name: string | null;
   action: string;
   outcome: string;
+  actor: string;
+  actor_type: string;
 }
 
 /** The audit rows of the given records (all rows when `uids` is omitted); [] before the first migration. */
@@ -187,7 +189,7 @@ export async function auditRows(databaseUrl: string, uids?: readonly string[]): 
   await client.connect();
   try {
     const result = await client.query<AuditRow>(
-      `select idempotency_key, record_uid, record_name, action, outcome from audit_log ${uids ? 'where record_uid = any($1)' : ''} order by id`,
+      `select idempotency_key, record_uid, record_name, action, outcome, actor, actor_type from audit_log ${uids ? 'where record_uid = any($1)' : ''} order by id`,
       uids ? [uids] : [],
     );
     return result.rows;

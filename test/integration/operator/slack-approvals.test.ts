@@ -165,8 +165,14 @@ async function ephemeralFor(user: string, containing: RegExp, after: number): Pr
   );
 }
 
-async function auditOf(record: CustomObject): Promise<Array<{ key: string; action: string; outcome: string }>> {
-  return (await auditRows(database.url, [record.metadata.uid])).map((row) => ({ key: row.idempotency_key.slice(record.metadata.uid.length + 1), action: row.action, outcome: row.outcome }));
+async function auditOf(record: CustomObject): Promise<Array<{ key: string; action: string; outcome: string; actor: string; actorType: string }>> {
+  return (await auditRows(database.url, [record.metadata.uid])).map((row) => ({
+    key: row.idempotency_key.slice(record.metadata.uid.length + 1),
+    action: row.action,
+    outcome: row.outcome,
+    actor: row.actor,
+    actorType: row.actor_type,
+  }));
 }
 
 function threadOf(record: CustomObject): { channel: string; ts: string } {
@@ -222,7 +228,8 @@ describe('Slack approvals through the operator', () => {
     });
     const audit = await auditOf(done);
     expect(audit.filter((row) => row.action === 'slack-click')).toEqual([expect.objectContaining({ action: 'slack-click', outcome: 'approved' })]);
-    expect(audit.filter((row) => row.key === 'Approved')).toHaveLength(1);
+    // The transition names the person who decided, not the operator that wrote it.
+    expect(audit.filter((row) => row.key === 'Approved')).toEqual([expect.objectContaining({ actor: ALICE, actorType: 'slack' })]);
     expect(audit.map((row) => row.key)).toEqual(expect.arrayContaining(['AwaitingApproval', 'Approved', 'Executing', 'Verifying', 'Succeeded']));
 
     // A second click on the (already replaced) card: refused, ephemerally, naming who decided.
