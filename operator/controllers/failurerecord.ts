@@ -73,7 +73,11 @@ export function slimRecordForCache(object: RecordObject): RecordObject {
   const spec = slim.spec as { failedJobs?: Record<string, unknown>[] } | undefined;
   const analysis = slim.status?.analysis;
   if (analysis === undefined || !Array.isArray(spec?.failedJobs)) return slim;
-  const failedJobs = spec.failedJobs.map(({ keyLine: _keyLine, logSha256: _sha, excerptStartLine: _start, cacheKeys: _keys, ...job }) => ({ ...job, excerpt: '' }));
+  // Once analyzed, nothing reads the log-derived fields from the cache again (re-gates read status.analysis;
+  // the executor and the notifier read the record as written), and they are most of a record's size.
+  const failedJobs = spec.failedJobs.map(
+    ({ keyLine: _keyLine, logSha256: _sha, excerptStartLine: _start, excerptWindows: _windows, signals: _signals, cacheKeys: _keys, ...job }) => ({ ...job, excerpt: '' }),
+  );
   const { reasoning: _reasoning, ...kept } = analysis;
   return { ...slim, spec: { ...spec, failedJobs }, status: { ...slim.status, analysis: kept as AnalysisStatus } };
 }

@@ -9,7 +9,7 @@ const analyzed = (): RecordObject => ({
   spec: {
     repository: 'acme/web',
     failedJobs: [
-      { id: 1, name: 'test', url: 'https://github.com/acme/web/actions/runs/1/job/1', conclusion: 'failure', excerpt: 'x'.repeat(8000), excerptStartLine: 10, keyLine: { line: 12, text: 'Error: boom' }, logBytes: 9000, logSha256: 'a'.repeat(64) },
+      { id: 1, name: 'test', url: 'https://github.com/acme/web/actions/runs/1/job/1', conclusion: 'failure', excerpt: 'x'.repeat(8000), excerptStartLine: 10, excerptWindows: [{ startLine: 10, lines: 8000 }], signals: [{ line: 12, text: 'Error: boom' }], keyLine: { line: 12, text: 'Error: boom' }, logBytes: 9000, logSha256: 'a'.repeat(64) },
     ],
   },
   status: {
