@@ -74,7 +74,7 @@ export const run: Command = async (args, io) => {
 
 /** Reads FailureRecords with the kubeconfig's credentials (get only); the Kubernetes client loads only here. */
 async function recordReader(path: string): Promise<RecordReader> {
-  const { CustomObjectsApi, KubeConfig } = await import('@kubernetes/client-node');
+  const { CustomObjectsApi, KubeConfig } = await import('../kube-client.ts');
   const config = new KubeConfig();
   try {
     config.loadFromFile(path);
