@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CiRemediatorError } from '../errors.ts';
-import { ReplayCache } from '../ingest/signature.ts';
+import { ReplayCache, SIGNATURE_FAILURES } from '../ingest/signature.ts';
 
 /**
  * Slack's signed requests (https://api.slack.com/authentication/verifying-requests-from-slack):
@@ -19,15 +19,8 @@ export const SLACK_TIMESTAMP_HEADER = 'x-slack-request-timestamp';
 export const SLACK_SIGNATURE_WINDOW_SECONDS = 300;
 const VERSION = 'v0';
 
-export const SLACK_SIGNATURE_FAILURES = [
-  'missing-timestamp',
-  'invalid-timestamp',
-  'timestamp-outside-window',
-  'missing-signature',
-  'invalid-signature-format',
-  'signature-mismatch',
-  'replayed',
-] as const;
+/** The ingest endpoint's failure reasons (the same checks, in the same order), plus Slack's replay refusal. */
+export const SLACK_SIGNATURE_FAILURES = [...SIGNATURE_FAILURES, 'replayed'] as const;
 export type SlackSignatureFailure = (typeof SLACK_SIGNATURE_FAILURES)[number];
 
 export class SlackSignatureError extends CiRemediatorError {
